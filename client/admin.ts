@@ -1,0 +1,148 @@
+/**
+ * Client of the segur-sim admin API, used by the CLI, the test suites and vendors' own CI scripts.
+ * Every failure is an AdminApiError carrying the server's `{ error: { code, message } }`.
+ */
+export class AdminApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AdminApiError';
+  }
+}
+
+export function defaultAdminUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SEGUR_SIM_URL ?? `http://127.0.0.1:${env.SEGUR_SIM_HTTP_PORT ?? 7080}`;
+}
+
+export class AdminClient {
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string = defaultAdminUrl()) {
+    this.baseUrl = baseUrl.replace(/\/$/, '');
+  }
+
+  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? headers : { 'content-type': typeof body === 'string' ? 'application/yaml' : 'application/json', ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      throw new AdminApiError(0, 'Unreachable', `cannot reach segur-sim at ${this.baseUrl}${cause ? ` (${cause})` : ''}: is it started? (npm start, or set --url / SEGUR_SIM_URL)`);
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new AdminApiError(response.status, error?.code ?? `HTTP${response.status}`, error?.message ?? (text || response.statusText));
+    }
+    return json as T;
+  }
+
+  health() {
+    return this.request<{ status: string }>('GET', '/_admin/health');
+  }
+  ready() {
+    return this.request<{ ready: boolean; listeners: { name: string; url: string; port: number }[] }>('GET', '/_admin/ready');
+  }
+  status(sandbox = 'default') {
+    return this.request<{ sandbox: string; services: { id: string; title: string; state: string; reasons: string[] }[] }>('GET', `/_admin/status?sandbox=${encodeURIComponent(sandbox)}`);
+  }
+  sandboxes() {
+    return this.request<{ sandboxes: SandboxInfo[] }>('GET', '/_admin/sandboxes');
+  }
+  createSandbox(id?: string, seed?: number) {
+    return this.request<SandboxInfo>('POST', '/_admin/sandboxes', { ...(id ? { id } : {}), ...(seed !== undefined ? { seed } : {}) });
+  }
+  resetSandbox(id: string) {
+    return this.request<SandboxInfo>('POST', `/_admin/sandboxes/${encodeURIComponent(id)}/reset`);
+  }
+  deleteSandbox(id: string) {
+    return this.request<void>('DELETE', `/_admin/sandboxes/${encodeURIComponent(id)}`);
+  }
+  scenarios() {
+    return this.request<{ scenarios: { name: string; description?: string; source: string; rules: number }[] }>('GET', '/_admin/scenarios');
+  }
+  uploadScenario(yaml: string, replace = false) {
+    return this.request<{ name: string }>('POST', `/_admin/scenarios${replace ? '?replace=true' : ''}`, yaml);
+  }
+  activeScenarios(sandbox = 'default') {
+    return this.request<{ active: { name: string; activatedAt: number }[] }>('GET', `/_admin/sandboxes/${encodeURIComponent(sandbox)}/scenarios`);
+  }
+  activate(name: string, sandbox = 'default') {
+    return this.request<{ active: { name: string }[] }>('POST', `/_admin/sandboxes/${encodeURIComponent(sandbox)}/scenarios/${encodeURIComponent(name)}`);
+  }
+  deactivate(name: string, sandbox = 'default') {
+    return this.request<{ active: { name: string }[] }>('DELETE', `/_admin/sandboxes/${encodeURIComponent(sandbox)}/scenarios/${encodeURIComponent(name)}`);
+  }
+  journal(sandbox = 'default', query: Record<string, string | number | undefined> = {}) {
+    const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    return this.request<{ count: number; lastSeq: number; entries: JournalEntryView[] }>('GET', `/_admin/sandboxes/${encodeURIComponent(sandbox)}/journal${qs ? `?${qs}` : ''}`);
+  }
+  personas(query: { q?: string; kind?: string; sandbox?: string; limit?: number } = {}) {
+    const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    return this.request<{ count: number; results: unknown[] }>('GET', `/_admin/personas${qs ? `?${qs}` : ''}`);
+  }
+
+  /** Follows the live journal (SSE); calls `onEntry` for each new entry until `signal` aborts. */
+  async tail(sandbox: string, onEntry: (entry: JournalEntryView) => void, opts: { service?: string; signal?: AbortSignal } = {}): Promise<void> {
+    const qs = opts.service ? `?service=${encodeURIComponent(opts.service)}` : '';
+    const response = await fetch(`${this.baseUrl}/_admin/sandboxes/${encodeURIComponent(sandbox)}/journal/stream${qs}`, { signal: opts.signal }).catch((err) => {
+      if (opts.signal?.aborted) return undefined;
+      throw new AdminApiError(0, 'Unreachable', `cannot reach segur-sim at ${this.baseUrl}: ${(err as Error).message}`);
+    });
+    if (!response) return;
+    if (!response.ok || !response.body) throw new AdminApiError(response.status, 'StreamFailed', await response.text());
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of response.body) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          if (event === 'entry' && data) onEntry(JSON.parse(data) as JournalEntryView);
+        }
+      }
+    } catch (err) {
+      if (!opts.signal?.aborted) throw err;
+    }
+  }
+}
+
+export interface SandboxInfo {
+  id: string;
+  seed: number;
+  createdAt: string;
+  activeScenarios: { name: string; activatedAt: number }[];
+  journalEntries: number;
+}
+
+export interface JournalEntryView {
+  id: string;
+  seq: number;
+  time: string;
+  sandbox: string;
+  service: string;
+  operation: string;
+  durationMs: number;
+  request: { method?: string; url?: string };
+  response: { status?: number };
+  decision?: { channel: string; explain: string };
+  verdicts: { level: string; rule: string; message: string }[];
+}

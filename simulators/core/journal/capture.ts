@@ -1,0 +1,75 @@
+import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+
+export interface WrittenResponse {
+  /** Absent when nothing was sent (connection reset or hung by a scenario). */
+  status?: number;
+  headers: OutgoingHttpHeaders | Record<string, string>;
+  body: Uint8Array | string | undefined;
+  /** Why the response never (fully) left, when it did not. */
+  cut?: string;
+}
+
+/** Node header objects as plain strings (repeated headers joined the way HTTP allows). */
+export function flatHeaders(headers: IncomingHttpHeaders | OutgoingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key in headers) {
+    const value = headers[key];
+    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
+
+type Chunk = string | Uint8Array;
+
+/**
+ * The HTTP servers' response class: records exactly what is written for the responses the host
+ * journals. Capturing on the wire side (instead of reading the fetch Response) keeps node-server on its
+ * single-write path and records what the client really received; a subclass keeps one object shape
+ * for V8 where patching each response would not.
+ */
+export class CapturingResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  private onWritten: ((written: WrittenResponse) => void) | undefined = undefined;
+  private chunks: Chunk[] | undefined = undefined;
+
+  /** Asks for `done` to be called once the response has been handed to the socket. */
+  capture(done: (written: WrittenResponse) => void): void {
+    this.onWritten = done;
+    this.chunks = [];
+  }
+
+  /** The response will not be written (reset, hang): report it now, with the reason. */
+  cut(reason: string): void {
+    const done = this.onWritten;
+    this.onWritten = undefined;
+    done?.({ status: undefined, headers: {}, body: undefined, cut: reason });
+  }
+
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    if (this.onWritten) this.keep(chunk, rest[0]);
+    return (super.write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }
+
+  override end(chunk?: unknown, ...rest: unknown[]): this {
+    const done = this.onWritten;
+    if (!done) return (super.end as (...a: unknown[]) => this)(chunk, ...rest);
+    this.onWritten = undefined;
+    this.keep(chunk, rest[0]);
+    const result = (super.end as (...a: unknown[]) => this)(chunk, ...rest);
+    const chunks = this.chunks!;
+    this.chunks = undefined;
+    done({
+      status: this.statusCode,
+      headers: this.getHeaders(),
+      // A single string (the usual JSON or XML answer) is kept as is: the journal decodes nothing until read.
+      body: chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))),
+    });
+    return result;
+  }
+
+  private keep(chunk: unknown, encoding: unknown): void {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    const c = chunk as Chunk;
+    const utf8 = encoding === undefined || encoding === 'utf8' || encoding === 'utf-8' || typeof encoding === 'function';
+    this.chunks!.push(typeof c === 'string' && !utf8 ? Buffer.from(c, encoding as BufferEncoding) : c);
+  }
+}

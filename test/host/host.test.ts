@@ -1,0 +1,106 @@
+import { connect } from 'node:net';
+import { request as httpsRequest } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHost, type TestHost } from '../support/host.js';
+
+let t: TestHost;
+beforeAll(async () => {
+  t = await startTestHost();
+});
+afterAll(() => t.close());
+
+function greeting(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d) => (text += d.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+/** GET over HTTPS with an optional client certificate (PEM key/cert or PKCS#12). */
+function httpsGet(url: string, tls: { key?: string; cert?: string; pfx?: Buffer; passphrase?: string; ca: string[] }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ...tls, servername: 'localhost' }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('host', () => {
+  it('reports health and readiness once every listener is up', async () => {
+    expect(await t.admin.health()).toMatchObject({ status: 'ok' });
+    const ready = await t.admin.ready();
+    expect(ready.ready).toBe(true);
+    expect(ready.listeners.map((l) => l.name).sort()).toEqual(['http', 'https', 'imap', 'smtp']);
+    expect(ready.listeners.every((l) => l.port > 0)).toBe(true);
+  });
+
+  it('mounts every service at its production path, answering in the protocol own error shape', async () => {
+    const insi = await fetch(`${t.http}/lps`, { method: 'POST', body: '<x/>', headers: { 'content-type': 'application/soap+xml' } });
+    expect(insi.headers.get('content-type')).toContain('application/soap+xml');
+    expect(await insi.text()).toContain('<soap:Fault>');
+    const dmp = await fetch(`${t.http}/si-dmp-server/v2/services/registry`, { method: 'POST', body: '<x/>' });
+    expect(await dmp.text()).toContain('http://www.w3.org/2003/05/soap-envelope');
+    const psc = await fetch(`${t.http}/auth/realms/esante-wallet/.well-known/wallet-openid-configuration`);
+    expect((await psc.json()) as object).toHaveProperty('error');
+    const annuaire = await fetch(`${t.http}/fhir/v2/Practitioner`);
+    expect(((await annuaire.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
+    const services = (await t.admin.request<{ services: { id: string; mounts: string[] }[] }>('GET', '/_admin/services')).services;
+    expect(services.map((s) => s.id)).toEqual(expect.arrayContaining(['insi', 'dmp', 'psc', 'annuaire', 'eprescription', 'mssante']));
+  });
+
+  it('holds the SMTP and IMAP ports with a protocol refusal', async () => {
+    const smtp = t.host.listeners.find((l) => l.name === 'smtp')!;
+    const imap = t.host.listeners.find((l) => l.name === 'imap')!;
+    expect(await greeting(smtp.port)).toMatch(/^421 /);
+    expect(await greeting(imap.port)).toMatch(/^\* BYE /);
+  });
+
+  it('exposes the verified client certificate subject over mTLS', async () => {
+    const pki = t.host.context.pki;
+    const url = `${t.https}/_echo/noop`;
+    const auto = pki.orgClients['INSI-AUTO'];
+    const withCert = JSON.parse((await httpsGet(url, { key: auto.keyPem, cert: auto.certPem, ca: pki.caCertsPem })).body);
+    expect(withCert.transport).toBe('https');
+    expect(withCert.clientCert).toMatchObject({ present: true, authorized: true });
+    expect(withCert.clientCert.subject.CN).toBe('INSI-AUTO');
+
+    const pfx = JSON.parse((await httpsGet(url, { pfx: readFileSync(pki.orgClients['INSI-MANU'].p12Path), passphrase: pki.p12Password, ca: pki.caCertsPem })).body);
+    expect(pfx.clientCert.subject.CN).toBe('INSI-MANU');
+
+    const none = JSON.parse((await httpsGet(url, { ca: pki.caCertsPem })).body);
+    expect(none.clientCert).toMatchObject({ present: false, authorized: false });
+  });
+
+  it('answers unknown paths and bad admin bodies with precise JSON errors, and stays up', async () => {
+    const missing = await fetch(`${t.http}/nowhere`);
+    expect(missing.status).toBe(404);
+    const bad = await fetch(`${t.http}/_admin/sandboxes`, { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('InvalidJson');
+    const unknownField = await fetch(`${t.http}/_admin/sandboxes`, { method: 'POST', body: '{"id":"a","sed":3}' });
+    expect(((await unknownField.json()) as { error: { message: string } }).error.message).toContain('sed');
+    const badId = await fetch(`${t.http}/_admin/sandboxes`, { method: 'POST', body: '{"id":"../etc"}' });
+    expect(badId.status).toBe(400);
+    expect((await t.admin.health()).status).toBe('ok');
+  });
+
+  it('rejects oversized bodies in the protocol shape', async () => {
+    const small = await startTestHost({ maxBodyBytes: 2048 });
+    try {
+      const res = await fetch(`${small.http}/lps`, { method: 'POST', body: 'x'.repeat(10_000), headers: { 'content-type': 'application/soap+xml' } });
+      expect(res.status).toBe(413);
+      expect(await res.text()).toContain('RequestTooLarge');
+      expect((await small.admin.health()).status).toBe('ok');
+    } finally {
+      await small.close();
+    }
+  });
+});
