@@ -15,6 +15,7 @@ import { describeWindow, inWindow } from './window.js';
 import { ScenarioError, ScenarioNotFoundError, formatPath, type ScenarioIssue } from './errors.js';
 import type { OutcomeRegistry } from './outcomes.js';
 import { weatherOf } from './weather.js';
+import { MagicIndex } from './magic-index.js';
 import type { Clock } from '../../simulators/core/clock.js';
 import type { Decision, DecisionChannel, ExchangeKey, FiredRule, ResolvedEffect, RuleSpec, Scenario, ServiceWeather } from './types.js';
 
@@ -92,7 +93,7 @@ export class ScenarioEngine {
   private readonly scenarios = new Map<string, Scenario>();
   private readonly magic = new Map<string, Scenario>();
   /** Magic scenarios per service they can concern, so a request only walks its own service's rules. */
-  private readonly magicIndex = new Map<string, Scenario[]>();
+  private readonly magicIndex = new Map<string, MagicIndex>();
   private startup: string[] = [];
 
   constructor(options: ScenarioEngineOptions) {
@@ -242,9 +243,9 @@ export class ScenarioEngine {
         if (sb.activations.length === 0) continue;
         entries = this.active(sb).map((a) => ({ scenario: this.scenarios.get(a.name)!, activatedAt: a.activatedAt }));
       } else if (channel === 'magic') {
-        const scenarios = this.magicFor(key.service);
-        if (scenarios.length === 0) continue;
-        entries = scenarios.map((scenario) => ({ scenario, activatedAt: sb.startedAt }));
+        const candidates = this.magicFor(key.service).candidates(key);
+        if (candidates.length === 0) continue;
+        entries = candidates.map((scenario) => ({ scenario, activatedAt: sb.startedAt }));
       } else {
         if (this.startup.length === 0) continue;
         entries = this.startup.flatMap((n) => (this.scenarios.has(n) ? [{ scenario: this.scenarios.get(n)!, activatedAt: sb.startedAt }] : []));
@@ -262,14 +263,14 @@ export class ScenarioEngine {
     return { channel: 'default', fired: [], effects: [], latencyMs: 0, explain: 'no scenario rule matched' };
   }
 
-  /** Magic scenarios whose rules can concern this service (cached; rebuilt when magic changes). */
-  private magicFor(service: string): Scenario[] {
-    let list = this.magicIndex.get(service);
-    if (!list) {
-      list = [...this.magic.values()].filter((scenario) => scenario.rules.some((rule) => ruleTargetsService(rule.match, service)));
-      this.magicIndex.set(service, list);
+  /** Magic rules that can concern this service, indexed by fact value (cached; rebuilt when magic changes). */
+  private magicFor(service: string): MagicIndex {
+    let index = this.magicIndex.get(service);
+    if (!index) {
+      index = new MagicIndex([...this.magic.values()].filter((scenario) => scenario.rules.some((rule) => ruleTargetsService(rule.match, service))));
+      this.magicIndex.set(service, index);
     }
-    return list;
+    return index;
   }
 
   private headerEntries(sb: SandboxScenarios, header: string | string[] | undefined, now: number): ChannelEntry[] {

@@ -9,7 +9,7 @@ import type { HostContext } from './host-context.js';
 import { CapturingResponse, type WrittenResponse } from './journal/capture.js';
 import { clientCertInfo, type ClientCertInfo } from './pki/index.js';
 import { SandboxError } from './sandbox.js';
-import { headerScenarios, pathWithoutSandbox, sandboxOf, SCENARIO_HEADER } from './sandbox-routing.js';
+import { headerScenarios, pathWithoutSandbox, rawHeader, sandboxOf, SCENARIO_HEADER } from './sandbox-routing.js';
 import type { HostEnv, SimulatorService } from './service.js';
 
 /** One Hono app serves the HTTP and HTTPS listeners: admin API, then every simulator at its mounts. */
@@ -66,8 +66,8 @@ function exchangeMiddleware(host: HostContext, service: SimulatorService): Middl
     const startedAt = host.clock.now();
     const t0 = performance.now();
     const incoming = c.env?.incoming;
-    const headers = incoming?.headers ?? Object.fromEntries(c.req.raw.headers);
-    const sandboxId = sandboxOf(c.req.url, headers);
+    const rawHeaders = incoming?.rawHeaders ?? [...c.req.raw.headers].flat();
+    const sandboxId = sandboxOf(c.req.url, rawHeaders);
     let sandbox = host.sandboxes.get(sandboxId);
     if (!sandbox) {
       try {
@@ -78,9 +78,8 @@ function exchangeMiddleware(host: HostContext, service: SimulatorService): Middl
       }
     }
     const { transport, cert } = tlsInfo(c);
-    const scenarioHeader = headers[SCENARIO_HEADER];
     const exchange = new Exchange(service, sandbox, host, {
-      headerScenarios: headerScenarios(Array.isArray(scenarioHeader) ? scenarioHeader.join(',') : scenarioHeader),
+      headerScenarios: headerScenarios(rawHeader(rawHeaders, SCENARIO_HEADER)),
       socket: incoming?.socket,
       transport,
       clientCert: cert,
@@ -89,7 +88,7 @@ function exchangeMiddleware(host: HostContext, service: SimulatorService): Middl
     const method = c.req.method;
     let requestBody: Uint8Array | undefined;
     if (method !== 'GET' && method !== 'HEAD') {
-      const length = Number(headers['content-length'] ?? 0);
+      const length = Number(rawHeader(rawHeaders, 'content-length') ?? 0);
       if (length > host.config.maxBodyBytes) return service.renderError(tooLarge(host));
       // Streamed bodies without a length are still bounded by the body-limit middleware.
       const limited = await bodyLimitFor(host, service)(c, async () => {
@@ -106,7 +105,7 @@ function exchangeMiddleware(host: HostContext, service: SimulatorService): Middl
         transport,
         startedAt,
         endedAt: startedAt + (performance.now() - t0),
-        request: { method, url: c.req.url, headers, body: requestBody },
+        request: { method, url: c.req.url, headers: rawHeaders, body: requestBody },
         response: { status: written.status, headers: written.headers, body: written.body },
         summary: exchange.summary,
         verdicts: exchange.verdicts,

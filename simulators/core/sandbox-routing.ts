@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { DEFAULT_SANDBOX } from './sandbox.js';
 
 export const SANDBOX_HEADER = 'x-segur-sandbox';
@@ -17,14 +16,26 @@ export function pathWithoutSandbox(url: string): string {
   return stripped === '' ? '/' : stripped;
 }
 
+/**
+ * A header from Node's raw [name, value, name, value...] list. Reading `IncomingMessage.headers` makes
+ * Node build and lower-case the whole header object, a cost on every simulated call that this avoids.
+ */
+export function rawHeader(raw: readonly string[], lowerName: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return raw[i + 1];
+  }
+  return undefined;
+}
+
 /** Which sandbox a request belongs to: path prefix first, then the header, else the default sandbox. */
-export function sandboxOf(url: string, headers: IncomingMessage['headers'] | Headers): string {
+export function sandboxOf(url: string, rawHeaders: readonly string[]): string {
   const start = url.indexOf('/', url.indexOf('//') + 2);
-  const match = PREFIX.exec(url.slice(start));
-  if (match) return decodeURIComponent(match[1]!);
-  const header = headers instanceof Headers ? headers.get(SANDBOX_HEADER) : headers[SANDBOX_HEADER];
-  const value = Array.isArray(header) ? header[0] : header;
-  return value?.trim() || DEFAULT_SANDBOX;
+  if (url.startsWith('/_sandbox/', start)) {
+    const match = PREFIX.exec(url.slice(start));
+    if (match) return decodeURIComponent(match[1]!);
+  }
+  return rawHeader(rawHeaders, SANDBOX_HEADER)?.trim() || DEFAULT_SANDBOX;
 }
 
 /** Scenario names given in `X-Segur-Scenario` (comma-separated, first has precedence). */

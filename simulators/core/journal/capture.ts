@@ -9,11 +9,22 @@ export interface WrittenResponse {
   cut?: string;
 }
 
-/** Node header objects as plain strings (repeated headers joined the way HTTP allows). */
-export function flatHeaders(headers: IncomingHttpHeaders | OutgoingHttpHeaders): Record<string, string> {
+/**
+ * Node header objects, or Node's raw [name, value, ...] list, as plain lower-case strings (repeated
+ * headers joined the way HTTP allows).
+ */
+export function flatHeaders(headers: IncomingHttpHeaders | OutgoingHttpHeaders | readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key in headers) {
-    const value = headers[key];
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = String(headers[i]).toLowerCase();
+      out[name] = name in out ? `${out[name]}, ${headers[i + 1]}` : String(headers[i + 1]);
+    }
+    return out;
+  }
+  const object = headers as IncomingHttpHeaders | OutgoingHttpHeaders;
+  for (const key in object) {
+    const value = object[key];
     if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return out;

@@ -58,7 +58,7 @@ export interface JournalRecord {
   error?: string;
 }
 
-export type RawHeaders = IncomingHttpHeaders | OutgoingHttpHeaders | Record<string, string>;
+export type RawHeaders = IncomingHttpHeaders | OutgoingHttpHeaders | Record<string, string> | readonly string[];
 
 export interface JournalFilter {
   service?: string;
