@@ -1,3 +1,5 @@
+import type { JournalEntry } from '../simulators/core/journal/journal.js';
+
 /**
  * Client of the segur-sim admin API, used by the CLI, the test suites and vendors' own CI scripts.
  * Every failure is an AdminApiError carrying the server's `{ error: { code, message } }`.
@@ -133,16 +135,5 @@ export interface SandboxInfo {
   journalEntries: number;
 }
 
-export interface JournalEntryView {
-  id: string;
-  seq: number;
-  time: string;
-  sandbox: string;
-  service: string;
-  operation: string;
-  durationMs: number;
-  request: { method?: string; url?: string };
-  response: { status?: number };
-  decision?: { channel: string; explain: string };
-  verdicts: { level: string; rule: string; message: string }[];
-}
+/** A journal entry as the admin API returns it. */
+export type JournalEntryView = JournalEntry;

@@ -9,6 +9,8 @@ export interface EchoState {
   records: Record<string, unknown>;
 }
 
+const RECORD_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+
 const tagOutcome = z.object({ tag: z.string().min(1) }).strict();
 
 /**
@@ -49,6 +51,11 @@ export const echoService: SimulatorService = {
       const key = c.req.param('key');
       const forced = await exchange.enter('record.put', { key });
       if (forced) return forced;
+      // The validation every simulator does, in miniature: strict rejects, lenient serves and reports.
+      if (!RECORD_KEY.test(key)) {
+        exchange.verdict('error', 'echo.key.format', `record key "${key}" is not 1-64 letters, digits, ".", "_" or "-"`);
+        if (exchange.rejects) return jsonError({ status: 400, code: 'InvalidKey', message: exchange.verdicts[0]!.message });
+      }
       let value: unknown;
       try {
         value = await c.req.json();

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataDirWithPki, runCli, spawnHost, stop, type HostProcess } from '../support/process.js';
+import { CLI, dataDirWithPki, runCli, spawnHost, stop, type HostProcess } from '../support/process.js';
 
 let host: HostProcess;
 beforeAll(async () => {
@@ -57,6 +57,23 @@ describe('segur-sim CLI', () => {
     expect(env.stderr).toContain('environment variable SEGUR_SIM_HTTPS_PORT: ports.https');
     const missing = await runCli(['start', '--config', join(cwd, 'nope.yaml')]);
     expect(missing.stderr).toContain('config file not found');
+  });
+
+  it('follows the journal live with `journal tail`', async () => {
+    const { spawn } = await import('node:child_process');
+    const tail = spawn(process.execPath, [CLI, 'journal', 'tail', '-s', 'tailed', '--url', host.http], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let err = '';
+      tail.stderr.on('data', (d) => (err += d));
+      // Wait until it is connected (it says so on stderr), then make a call in that sandbox.
+      while (!err.includes('following')) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
+      await fetch(`${host.http}/_sandbox/tailed/_echo/noop`);
+      const line = await new Promise<string>((resolve) => tail.stdout.once('data', (d) => resolve(String(d))));
+      expect(line).toMatch(/echo\s+noop\s+200/);
+    } finally {
+      tail.kill('SIGINT');
+    }
   });
 
   it('manages sandboxes, scenarios and the journal of a running simulator', async () => {

@@ -79,6 +79,18 @@ describe('host', () => {
     expect(none.clientCert).toMatchObject({ present: false, authorized: false });
   });
 
+  it('lists and searches the personas of a sandbox world', async () => {
+    const world = t.host.context.sandboxes.world();
+    const pro = world.professionals[0]!;
+    const byRpps = await t.admin.personas({ q: pro.rpps, kind: 'professional' });
+    expect(byRpps.results).toEqual([expect.objectContaining({ id: pro.id, kind: 'professional' })]);
+    const insi = await t.admin.personas({ q: 'tchitchi', kind: 'persona' });
+    expect(insi.count).toBeGreaterThan(0);
+    const patients = await t.admin.personas({ kind: 'patient', limit: 5 });
+    expect(patients.results).toHaveLength(5);
+    await expect(t.admin.personas({ kind: 'alien' })).rejects.toMatchObject({ status: 400 });
+  });
+
   it('answers unknown paths and bad admin bodies with precise JSON errors, and stays up', async () => {
     const missing = await fetch(`${t.http}/nowhere`);
     expect(missing.status).toBe(404);

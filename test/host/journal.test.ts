@@ -80,3 +80,26 @@ describe('journal', () => {
     expect(seen.every((e) => e.sandbox === 'j4')).toBe(true);
   });
 });
+
+describe('validator verdicts', () => {
+  const putBadKey = (base: string) => fetch(`${base}/_sandbox/verdicts/_echo/records/bad%20key!`, { method: 'PUT', body: '1', headers: { 'content-type': 'application/json' } });
+
+  it('strict mode rejects as production would, and the journal says why', async () => {
+    const res = await putBadKey(t.http);
+    expect(res.status).toBe(400);
+    const entry = (await t.admin.journal('verdicts')).entries.at(-1)!;
+    expect(entry.verdicts).toEqual([{ level: 'error', rule: 'echo.key.format', message: expect.stringContaining('bad key!') }]);
+    expect((await t.admin.journal('verdicts', { verdict: 'error' })).count).toBe(1);
+  });
+
+  it('lenient mode serves the request and still reports the verdict', async () => {
+    const lenient = await startTestHost({ mode: 'lenient' });
+    try {
+      expect((await putBadKey(lenient.http)).status).toBe(201);
+      const entry = (await lenient.admin.journal('verdicts')).entries.at(-1)!;
+      expect(entry.verdicts[0]!.rule).toBe('echo.key.format');
+    } finally {
+      await lenient.close();
+    }
+  });
+});

@@ -46,8 +46,9 @@ export function registerJournalRoutes(app: HostApp, host: HostContext): void {
 
   // Live stream: every new entry as an SSE `entry` event (optionally filtered by service/operation).
   app.get('/_admin/sandboxes/:id/journal/stream', (c) =>
-    admin(() => {
-      const sandbox = host.sandboxes.mustGet(c.req.param('id'));
+    admin(async () => {
+      // Following a sandbox that a CI run has not created yet is normal: create it like a request would.
+      const sandbox = await host.sandboxes.resolve(c.req.param('id'));
       const filter = filterOf(c);
       return streamSSE(c, async (stream) => {
         const queue: JournalEntry[] = [];
