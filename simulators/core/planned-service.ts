@@ -16,6 +16,7 @@ export function plannedService(spec: { id: string; title: string; mounts: string
   };
   return {
     ...spec,
+    planned: true,
     routes(app) {
       for (const mount of spec.mounts) app.all(mount, serve).all(`${mount}/*`, serve);
     },

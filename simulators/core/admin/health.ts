@@ -14,7 +14,7 @@ export function registerHealthRoutes(app: HostApp, host: HostContext, services: 
 
   app.get('/_admin/services', (c) =>
     c.json({
-      services: services.map((s) => ({ id: s.id, title: s.title, mounts: s.mounts, outcomes: (s.outcomes ?? []).map((o) => o.name) })),
+      services: services.map((s) => ({ id: s.id, title: s.title, mounts: s.mounts, simulated: !s.planned, outcomes: (s.outcomes ?? []).map((o) => o.name) })),
       listeners: host.runtime.listeners,
     }),
   );

@@ -29,7 +29,7 @@ export async function startupCostsBench(_ctx: BenchContext): Promise<string[]> {
   rmSync(dir, { recursive: true, force: true });
   return [
     'Start-up costs (in process)',
-    `  COG communes, first load ({cog.communes})   ${cog.loadMs.toFixed(0)} ms`,
+    `  COG communes, first load (${cog.communes})  ${cog.loadMs.toFixed(0)} ms`,
     `  default world (200 patients)               ${worldMs.toFixed(0)} ms`,
     `  10 000-patient world                       ${bigMs.toFixed(0)} ms`,
     `  test PKI, cold (30 professionals, 38 keys) ${coldMs.toFixed(0)} ms`,
