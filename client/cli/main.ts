@@ -3,6 +3,7 @@ import { AdminApiError } from '../admin.js';
 import { registerJournal, registerSandbox, registerScenario, registerStatus } from './commands/admin-commands.js';
 import { registerFixtures } from './commands/fixtures.js';
 import { registerStart } from './commands/start.js';
+import { registerVitale } from './commands/vitale.js';
 
 const program = new Command('segur-sim')
   .description('Simulator of the French national e-health services (INSi, DMP, MSSanté, ePrescription, Pro Santé Connect)')
@@ -15,6 +16,7 @@ registerSandbox(program);
 registerJournal(program);
 registerFixtures(program);
 registerStatus(program);
+registerVitale(program);
 
 try {
   await program.parseAsync(process.argv);
