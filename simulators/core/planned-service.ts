@@ -6,7 +6,7 @@ import type { Context } from 'hono';
  * and the service weather already see it) and, unless a scenario forces a fault, every call gets a 501
  * in the protocol's own error shape.
  */
-export function plannedService(spec: { id: string; title: string; mounts: string[]; renderError: (e: ProtocolError) => Response }): SimulatorService {
+export function plannedService(spec: { id: string; title: string; mounts: string[]; renderError: (e: ProtocolError) => Response; kind?: 'national' | 'tool' }): SimulatorService {
   const serve = async (c: Context<HostEnv>) => {
     const exchange = c.get('exchange');
     await exchange.decide(c.req.path.split('/').filter(Boolean).pop() ?? spec.id);

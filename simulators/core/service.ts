@@ -50,6 +50,8 @@ export interface SimulatorService {
   initialState?(world: World): unknown;
   /** Adds the routes (already scoped to the sandbox by the host). */
   routes(app: HostApp, host: HostContext): void;
+  /** `tool` for segur-sim's own helpers (echo, virtual Vitale reader): not in the service weather or the banner list. */
+  kind?: 'national' | 'tool';
   /** True while only the paths are mounted and the simulator itself is not written yet. */
   planned?: boolean;
   /** Renders an error in the protocol's own shape (used for scenario protocol faults and host-level errors). */

@@ -22,6 +22,7 @@ export const echoService: SimulatorService = {
   id: 'echo',
   title: 'Diagnostics echo',
   mounts: ['/_echo'],
+  kind: 'tool',
   outcomes: [{ name: 'echo.tag', service: 'echo', description: 'Adds a tag to the echo answer (shows which rule decided).', params: tagOutcome }],
   initialState: (): EchoState => ({ records: {} }),
   magicRules(world: World): RuleSpec[] {

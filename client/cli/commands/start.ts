@@ -68,7 +68,7 @@ export function registerStart(program: Command): void {
         `world: ${world.patients.length} patients, ${world.professionals.length} professionals, ${world.structures.length} structures`,
         '',
         '  service            where (also over HTTPS at ' + https + ')',
-        ...allServices.filter((s) => s.id !== 'echo').map((s) => `  ${s.title.padEnd(18)} ${s.mounts.map((m) => http + m).join('  ')}${s.planned ? '  (mounted; simulator not written yet: answers 501)' : ''}`),
+        ...allServices.filter((s) => s.kind !== 'tool').map((s) => `  ${s.title.padEnd(18)} ${s.mounts.map((m) => http + m).join('  ')}${s.planned ? '  (mounted; simulator not written yet: answers 501)' : ''}`),
         `  MSSanté SMTP       ${host.url('smtp')}  (port held; answers 421 until the MSSanté simulator)`,
         `  MSSanté IMAP       ${host.url('imap')}  (port held; answers BYE until the MSSanté simulator)`,
         `  admin API          ${http}/_admin  (health, ready, status, sandboxes, scenarios, journal, personas, pki)`,

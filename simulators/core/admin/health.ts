@@ -24,7 +24,7 @@ export function registerHealthRoutes(app: HostApp, host: HostContext, services: 
     admin(() => {
       const sandbox = host.sandboxes.mustGet(c.req.query('sandbox') || DEFAULT_SANDBOX);
       const weather = services
-        .filter((s) => s.id !== 'echo')
+        .filter((s) => s.kind !== 'tool')
         .map((s) => ({ id: s.id, title: s.title, ...host.engine.weather(sandbox.scenarios, s.id) }));
       return c.json({ sandbox: sandbox.id, at: new Date(host.clock.now()).toISOString(), services: weather });
     }),
