@@ -125,6 +125,22 @@ export class AdminClient {
       if (!opts.signal?.aborted) throw err;
     }
   }
+
+  /** What is in the virtual carte Vitale reader of a sandbox (`card` is null when the reader is empty). */
+  vitale(sandbox = 'default') {
+    return this.request<import('./vitale.js').VitaleReaderInfo>('GET', `/_admin/sandboxes/${encodeURIComponent(sandbox)}/vitale`);
+  }
+  /** Puts in the reader the carte Vitale (or ApCV) holding this patient: patient id, INS matricule, card id or serial. */
+  vitalePresent(patient?: string, opts: { kind?: 'carte' | 'apcv'; sandbox?: string } = {}) {
+    return this.request<import('./vitale.js').VitaleReaderInfo>('POST', `/_admin/sandboxes/${encodeURIComponent(opts.sandbox ?? 'default')}/vitale`, {
+      ...(patient !== undefined ? { patient } : {}),
+      ...(opts.kind ? { kind: opts.kind } : {}),
+    });
+  }
+  /** Takes the card out of the reader (AdminApiError NoCard when it is empty). */
+  vitaleRemove(sandbox = 'default') {
+    return this.request<{ sandbox: string; removed: import('./vitale.js').InsertedVitaleCard }>('DELETE', `/_admin/sandboxes/${encodeURIComponent(sandbox)}/vitale`);
+  }
 }
 
 export interface SandboxInfo {
