@@ -58,6 +58,45 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Pro Santé Connect simulator (simulators/psc/README.md). */
+    psc: z
+      .object({
+        /** Access token lifetime in seconds (PSC: 120). */
+        accessTokenTtl: count(1).default(120),
+        /** Refresh token lifetime in seconds (PSC: 1800). */
+        refreshTokenTtl: count(1).default(1800),
+        /** Authorization code lifetime in seconds. */
+        codeTtl: count(1).default(60),
+        /** CIBA request lifetime (`expires_in`) and advised polling `interval`, in seconds. */
+        cibaTtl: count(1).default(120),
+        cibaInterval: count(0).default(5),
+        /** SSO session lifetime in seconds (PSC: 4 h). */
+        sessionTtl: count(1).default(4 * 3600),
+        /** `acr` returned per authentication means (observed: eidas3 with a CPS card). */
+        acr: z.object({ MOBILE: z.string().default('eidas1'), CARD: z.string().default('eidas3') }).strict().prefault({}),
+        /** Relying parties; `redirectUris` may hold `*` wildcards (as BAS allows). Empty = the built-in defaults. */
+        clients: z
+          .array(
+            z
+              .object({
+                clientId: z.string().min(1),
+                clientSecret: z.string().optional(),
+                authMethod: z.enum(['client_secret_basic', 'client_secret_post', 'tls_client_auth']).default('client_secret_basic'),
+                /** For tls_client_auth: attributes the certificate subject must carry, e.g. `CN=INSI-AUTO`. */
+                tlsClientAuthSubjectDn: z.string().optional(),
+                redirectUris: z.array(z.string()).default([]),
+                postLogoutRedirectUris: z.array(z.string()).default([]),
+                ciba: z.boolean().default(true),
+                userinfoSignedResponseAlg: z.enum(['RS256']).optional(),
+                idTokenSignedResponseAlg: z.enum(['RS256', 'HS256']).optional(),
+                description: z.string().optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
     /** Maximum size of an HTTP request body, in bytes. */
     maxBodyBytes: count(1024).default(64 * 1024 * 1024),
   })

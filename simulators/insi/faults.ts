@@ -1,0 +1,128 @@
+/**
+ * INSi SOAP 1.2 faults with the `siram:Erreur` detail (insi.md §4). The captured ones are reproduced byte for
+ * byte in their two observed styles; the others are assumptions (see README "Error catalogue").
+ */
+import type { ProtocolError } from '../core/service.js';
+import { NS, SOAP12_CONTENT_TYPE, escAttr, escText } from './constants.js';
+
+export type FaultStyle = 'soap' | 'S';
+
+export interface FaultSpec {
+  /** HTTP status (live faults are 500). */
+  status: number;
+  /** SOAP Code/Value local name. */
+  side: 'Sender' | 'Receiver' | 'VersionMismatch';
+  /** siram subcode, e.g. `siram_100`. */
+  subcode: string;
+  /** Detail code, e.g. `desir_550`. */
+  code: string;
+  severite: string;
+  reason: string;
+  detail: string;
+  /** `soap`: desir_550/desir_1020 capture style; `S`: insi_102 capture style. */
+  style: FaultStyle;
+  lang: 'fr' | 'en';
+}
+
+const SIRAM_40_REASON =
+  'Le service est temporairement inaccessible. Veuillez renouveler votre demande ultérieurement. Si le problème persiste, contactez l\'éditeur du progiciel ou votre responsable informatique.';
+const SIRAM_100_REASON =
+  'L\'accès par ce progiciel au service n\'est pas autorisé. Contactez l\'éditeur du progiciel ou votre responsable informatique.';
+const RIGHTS_TEXT = 'Vous ne disposez pas des droits suffisants pour accéder à ce service';
+
+const base = { status: 500, style: 'soap' as FaultStyle, lang: 'fr' as const };
+
+/** Every fault the simulator emits, keyed by detail code. `[C]` captured live, `[I]` assumed. */
+export const FAULTS = {
+  /** [C] unknown IDAM. */
+  desir_550: { ...base, side: 'Sender', subcode: 'siram_100', code: 'desir_550', severite: 'erreur', reason: SIRAM_100_REASON, detail: 'Numéro d\'autorisation du logiciel inconnu.' },
+  /** [C] back end unavailable. */
+  desir_1020: { ...base, side: 'Sender', subcode: 'siram_40', code: 'desir_1020', severite: 'fatale', reason: SIRAM_40_REASON, detail: 'Le service appelé est temporairement indisponible' },
+  /** [C] technical error of the trait search back end (second captured style, severite "fatal", lang "en"). */
+  insi_102: { ...base, side: 'Receiver', subcode: 'siram_40', code: 'insi_102', severite: 'fatal', reason: SIRAM_40_REASON, detail: 'L\'appel au service de recherche avec les traits d\'identité renvoie une erreur technique.', style: 'S', lang: 'en' },
+  /** [C* code and text; I subcode, side] certificate CN other than INSI-AUTO / INSI-MANU. */
+  DESIR_560: { ...base, side: 'Sender', subcode: 'siram_100', code: 'DESIR_560', severite: 'erreur', reason: RIGHTS_TEXT, detail: RIGHTS_TEXT },
+  /** [I] no credential at all: neither a verified client certificate nor an assertion PS. */
+  desir_520: { ...base, side: 'Sender', subcode: 'siram_20', code: 'desir_520', severite: 'erreur', reason: 'Authentification requise : présentez un certificat logiciel INSI-AUTO/INSI-MANU ou une assertion PS.', detail: 'Aucune authentification (certificat client ou assertion PS) n\'a été fournie.' },
+  /** [I] assertion PS present but not a usable SAML 2.0 assertion. */
+  desir_521: { ...base, side: 'Sender', subcode: 'siram_20', code: 'desir_521', severite: 'erreur', reason: 'L\'assertion d\'authentification est invalide.', detail: 'Assertion PS invalide.' },
+  /** [I] assertion PS past its Conditions/@NotOnOrAfter. */
+  desir_522: { ...base, side: 'Sender', subcode: 'siram_20', code: 'desir_522', severite: 'erreur', reason: 'L\'assertion d\'authentification est expirée.', detail: 'Assertion PS expirée.' },
+  /** [I] RECVITALE without a (valid) Vitale assertion. */
+  insi_301: { ...base, side: 'Sender', subcode: 'siram_30', code: 'insi_301', severite: 'erreur', reason: 'L\'assertion carte Vitale est absente ou invalide.', detail: 'Assertion carte Vitale absente ou invalide.' },
+  /** [I] Vitale assertion older than 20 minutes (CNDA 1.02). */
+  insi_302: { ...base, side: 'Sender', subcode: 'siram_30', code: 'insi_302', severite: 'erreur', reason: 'L\'assertion carte Vitale est périmée. Relisez la carte Vitale.', detail: 'Assertion carte Vitale périmée.' },
+  /** [I] the card in the assertion is not the card of the request (CNDA 1.03). */
+  insi_303: { ...base, side: 'Sender', subcode: 'siram_30', code: 'insi_303', severite: 'erreur', reason: 'La carte Vitale a changé entre la lecture et la requête.', detail: 'Le NIR ouvrant droit de l\'assertion carte Vitale ne correspond pas à la requête.' },
+  /** [I] missing or unusable ContexteLPS. */
+  insi_401: { ...base, side: 'Sender', subcode: 'siram_10', code: 'insi_401', severite: 'erreur', reason: 'Le contexte LPS est absent ou invalide.', detail: 'En-tête ContexteLPS absent ou invalide.' },
+  /** [I] body not conforming (missing mandatory trait, bad format) in strict mode. */
+  insi_400: { ...base, side: 'Sender', subcode: 'siram_10', code: 'insi_400', severite: 'erreur', reason: 'La requête n\'est pas conforme.', detail: 'Requête non conforme.' },
+} satisfies Record<string, FaultSpec>;
+
+export type FaultCode = keyof typeof FAULTS;
+
+/** Bad input (malformed XML, not SOAP, DOCTYPE...): a Sender fault with a clear reason (subcode siram_10 [I]). */
+export function badRequestFault(reason: string, status = 400, side: FaultSpec['side'] = 'Sender'): FaultSpec {
+  return { status, side, subcode: side === 'VersionMismatch' ? '' : 'siram_10', code: 'insi_400', severite: 'erreur', reason, detail: reason, style: 'soap', lang: 'fr' };
+}
+
+/** The fault envelope, exactly in the captured shapes (§4). */
+export function faultXml(spec: FaultSpec, messageId?: string): string {
+  const p = spec.style;
+  const msg = messageId ? ` messageID="${escAttr(messageId)}"` : '';
+  const subcode = spec.subcode ? `<${p}:Subcode><${p}:Value>${p}:${escText(spec.subcode)}</${p}:Value></${p}:Subcode>` : '';
+  const code = `<${p}:Code><${p}:Value>${p}:${spec.side}</${p}:Value>${subcode}</${p}:Code>`;
+  const reason = `<${p}:Reason><${p}:Text xml:lang="${spec.lang}">${escText(spec.reason)}</${p}:Text></${p}:Reason>`;
+  if (p === 'S') {
+    const erreur = `<siram:Erreur xmlns:siram="${NS.siram}" code="${escAttr(spec.code)}" severite="${escAttr(spec.severite)}"${msg}>${escText(spec.detail)}</siram:Erreur>`;
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<S:Envelope xmlns:S="${NS.soap12}"><S:Body><S:Fault xmlns:ns4="${NS.soap11}">${code}${reason}<S:Detail>${erreur}</S:Detail></S:Fault></S:Body></S:Envelope>`;
+  }
+  const erreur = `<siram:Erreur code="${escAttr(spec.code)}"${msg} severite="${escAttr(spec.severite)}" xmlns:siram="${NS.siram}">${escText(spec.detail)}</siram:Erreur>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${NS.soap12}"><env:Body xmlns:env="${NS.soap12}"><soap:Fault>${code}${reason}<soap:Detail>${erreur}</soap:Detail></soap:Fault></env:Body></soap:Envelope>`;
+}
+
+export function faultResponse(spec: FaultSpec, messageId?: string): Response {
+  return new Response(faultXml(spec, messageId), { status: spec.status, headers: { 'content-type': SOAP12_CONTENT_TYPE } });
+}
+
+function isFaultCode(code: string | undefined): code is FaultCode {
+  return code !== undefined && Object.prototype.hasOwnProperty.call(FAULTS, code);
+}
+
+/**
+ * A host error or a scenario `soap-fault` effect as an INSi fault. A scenario effect gives `detail` = the
+ * desir/insi code and `code` = the siram subcode; a known detail code takes the captured texts, severity and
+ * style unless the scenario wrote its own reason/detail text. Host errors (unknown scenario, body too large,
+ * simulator error) keep their code as subcode and detail code.
+ */
+export function specFromProtocolError(error: ProtocolError): FaultSpec {
+  const detailCode = error.detail ?? error.code;
+  const known = isFaultCode(detailCode) ? FAULTS[detailCode] : isFaultCode(error.code) ? FAULTS[error.code] : undefined;
+  const generic = error.message.startsWith('simulated fault ');
+  if (known) {
+    return {
+      ...known,
+      status: error.status,
+      subcode: error.detail ? error.code : known.subcode,
+      reason: generic ? known.reason : error.message,
+      detail: error.detailText ?? known.detail,
+    };
+  }
+  return {
+    status: error.status,
+    side: error.status < 500 ? 'Sender' : 'Receiver',
+    subcode: error.code,
+    code: detailCode,
+    severite: error.status >= 500 ? 'fatale' : 'erreur',
+    reason: error.message,
+    detail: error.detailText ?? error.message,
+    style: 'soap',
+    lang: 'fr',
+  };
+}
+
+/** `renderError` of the INSi service. */
+export function insiFault(error: ProtocolError, messageId?: string): Response {
+  return faultResponse(specFromProtocolError(error), messageId);
+}
