@@ -4,7 +4,7 @@
  * PS is checked (Issuer, Subject/NameID, a ds:Signature element, expiry when Conditions are present).
  */
 import type { ClientCertInfo } from '../core/pki/index.js';
-import { child, type XmlEl } from './codec.js';
+import { child, type XmlEl } from '../core/xml/tree.js';
 import { ALLOWED_CNS, NS } from './constants.js';
 import type { FaultCode } from './faults.js';
 import { isVitaleAssertion } from './vitale-assertion.js';

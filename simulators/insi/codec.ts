@@ -1,91 +1,11 @@
 /**
- * INSi wire codec: request parsing (one fast-xml-parser pass, namespace-resolved here) and RESULTAT
- * building in the live byte shape (insi.md §3.3). Faults are in faults.ts, the WSDL in wsdl.ts.
+ * INSi wire codec: request parsing (one strict, namespace-aware pass: simulators/core/xml/tree.ts) and
+ * RESULTAT building in the live byte shape (insi.md §3.3). Faults are in faults.ts, the WSDL in wsdl.ts.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { child, childText, parseXml, XmlSyntaxError, type XmlEl } from '../core/xml/tree.js';
 import type { InsHistoryEntry, InsIdentity } from '../../fixtures/index.js';
 import { BODY_ROOTS, CR_LABELS, NS, escText, type CrCode, type InsiOperation } from './constants.js';
 import { badRequestFault, type FaultSpec } from './faults.js';
-
-/** A namespace-resolved element. Attributes are keyed by local name (xmlns declarations dropped). */
-export interface XmlEl {
-  ns: string;
-  name: string;
-  attrs: Record<string, string>;
-  children: XmlEl[];
-  text: string;
-}
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  processEntities: false,
-  htmlEntities: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  commentPropName: false,
-});
-
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
-
-/** The five predefined entities and character references; nothing else is expanded. */
-export function decodeXmlText(s: string): string {
-  if (s.indexOf('&') === -1) return s;
-  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, ref: string) => {
-    if (ref[0] === '#') {
-      const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return Number.isFinite(cp) && cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole;
-    }
-    return ENTITIES[ref] ?? whole;
-  });
-}
-
-type Raw = Record<string, unknown>;
-
-function toEl(node: Raw, scope: Record<string, string>): XmlEl | undefined {
-  let tag: string | undefined;
-  for (const k in node) if (k !== ':@') { tag = k; break; }
-  if (!tag || tag === '#text') return undefined;
-  const rawAttrs = node[':@'] as Record<string, string> | undefined;
-  let local = scope;
-  const attrs: Record<string, string> = {};
-  if (rawAttrs) {
-    for (const a in rawAttrs) {
-      const v = decodeXmlText(String(rawAttrs[a]));
-      if (a === 'xmlns') { if (local === scope) local = { ...scope }; local[''] = v; }
-      else if (a.startsWith('xmlns:')) { if (local === scope) local = { ...scope }; local[a.slice(6)] = v; }
-      else { const c = a.indexOf(':'); attrs[c === -1 ? a : a.slice(c + 1)] = v; }
-    }
-  }
-  const colon = tag.indexOf(':');
-  const prefix = colon === -1 ? '' : tag.slice(0, colon);
-  const el: XmlEl = { ns: local[prefix] ?? '', name: colon === -1 ? tag : tag.slice(colon + 1), attrs, children: [], text: '' };
-  const kids = node[tag] as Raw[] | undefined;
-  if (kids) {
-    for (const kid of kids) {
-      if ('#text' in kid) { el.text += String(kid['#text']); continue; }
-      const child = toEl(kid, local);
-      if (child) el.children.push(child);
-    }
-    if (el.text) el.text = decodeXmlText(el.text);
-  }
-  return el;
-}
-
-export function child(el: XmlEl | undefined, name: string, ns?: string): XmlEl | undefined {
-  if (!el) return undefined;
-  for (const c of el.children) if (c.name === name && (ns === undefined || c.ns === ns)) return c;
-  return undefined;
-}
-
-export function childText(el: XmlEl | undefined, name: string): string | undefined {
-  const c = child(el, name);
-  return c ? c.text : undefined;
-}
 
 /** Finds elements anywhere below `el` (depth-first). */
 export function findAll(el: XmlEl, name: string, ns: string, out: XmlEl[] = []): XmlEl[] {
@@ -176,19 +96,12 @@ export function parseRequest(text: string): ParseResult {
   if (hasMarkupDeclaration(text)) {
     return { ok: false, fault: badRequestFault('Les déclarations DOCTYPE/ENTITY sont interdites dans une requête SOAP.') };
   }
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    return { ok: false, fault: badRequestFault(`XML mal formé : ${valid.err.msg} (ligne ${valid.err.line}, colonne ${valid.err.col}).`) };
-  }
   let root: XmlEl | undefined;
   try {
-    const doc = parser.parse(text) as Raw[];
-    for (const node of doc) {
-      root = toEl(node, {});
-      if (root) break;
-    }
+    root = parseXml(text);
   } catch (err) {
-    return { ok: false, fault: badRequestFault(`XML illisible : ${(err as Error).message}`) };
+    if (!(err instanceof XmlSyntaxError)) throw err;
+    return { ok: false, fault: badRequestFault(`XML mal formé : ${err.message} (ligne ${err.line}, colonne ${err.column}).`) };
   }
   if (!root || root.name !== 'Envelope') return { ok: false, fault: badRequestFault('Le corps de la requête n\'est pas une enveloppe SOAP.') };
   if (root.ns === NS.soap11) {

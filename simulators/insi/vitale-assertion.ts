@@ -5,7 +5,7 @@
  * Conditions/@NotOnOrAfter = issue + 20 minutes, attributes `NirOuvrantDroit` (15 chars) and
  * `RangBeneficiaire` (integer).
  */
-import { child, type XmlEl } from './codec.js';
+import { child, type XmlEl } from '../core/xml/tree.js';
 import { NS } from './constants.js';
 
 export const VITALE_ISSUER = 'urn:segur-sim:vitale';

@@ -4,7 +4,7 @@
  * `GET /lps?xsd=<name>`, and nothing is imported from w3.org (the WS-Addressing and WS-Security headers
  * get minimal local schemas of their own namespaces).
  */
-import { escapeXml } from '../core/xml.js';
+import { escapeXml } from '../core/xml/escape.js';
 import { ACTIONS, NS } from './constants.js';
 
 const XS = 'http://www.w3.org/2001/XMLSchema';

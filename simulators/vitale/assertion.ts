@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { escapeXml } from '../core/xml.js';
+import { escapeXml } from '../core/xml/escape.js';
 
 /**
  * The Vitale assertion, as segur-sim's virtual reader issues it and its INSi simulator checks it.

@@ -1,4 +1,4 @@
-import { escapeXml } from '../xml.js';
+import { escapeXml } from '../xml/escape.js';
 import type { ProtocolError } from '../service.js';
 
 export const SOAP12_NS = 'http://www.w3.org/2003/05/soap-envelope';

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { child, childText, parseXml, XmlSyntaxError } from '../../simulators/core/xml/tree.js';
+
+describe('parseXml', () => {
+  it('resolves namespaces, whatever the prefixes, and drops xmlns declarations from attributes', () => {
+    const root = parseXml(
+      '<?xml version="1.0"?><s:Envelope xmlns:s="urn:a"><s:Body Id="_0"><RESULTAT xmlns="urn:r" xmlns:ns0="urn:x"><CR> 00 </CR><ns0:Y>D&apos;AEION &#x41;</ns0:Y></RESULTAT></s:Body></s:Envelope>',
+    );
+    expect(root).toMatchObject({ ns: 'urn:a', name: 'Envelope' });
+    const body = child(root, 'Body', 'urn:a')!;
+    expect(body.attrs).toEqual({ Id: '_0' });
+    const resultat = body.children[0]!;
+    expect(resultat).toMatchObject({ ns: 'urn:r', name: 'RESULTAT', attrs: {} });
+    expect(childText(resultat, 'CR')).toBe('00');
+    expect(child(resultat, 'Y', 'urn:x')!.text).toBe("D'AEION A");
+  });
+
+  it('keeps CDATA as text', () => {
+    expect(parseXml('<a><![CDATA[<b>]]></a>').text).toBe('<b>');
+  });
+
+  it.each([
+    ['<a><b></a>', 'mismatched tags'],
+    ['<a>', 'unclosed element'],
+    ['hello', 'no element'],
+    ['<a></a><b/>', 'two roots'],
+    ['<a x="1" x="2"/>', 'duplicate attribute'],
+    ['<p:a/>', 'unbound prefix'],
+    ['', 'empty document'],
+  ])('refuses %s (%s) with a located error', (text) => {
+    expect(() => parseXml(text)).toThrow(XmlSyntaxError);
+  });
+
+  it('refuses any DOCTYPE, so entities can never be declared or expanded', () => {
+    const laughs = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>';
+    expect(() => parseXml(laughs)).toThrow(/DOCTYPE/);
+    const xxe = '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>';
+    expect(() => parseXml(xxe)).toThrow(/DOCTYPE/);
+    expect(() => parseXml('<r>&undeclared;</r>')).toThrow(XmlSyntaxError);
+  });
+
+  it('refuses documents nested deeper than the limit', () => {
+    const deep = '<a>'.repeat(80) + '</a>'.repeat(80);
+    expect(() => parseXml(deep)).toThrow(/deeper than 64/);
+    expect(parseXml(deep, { maxDepth: 100 }).name).toBe('a');
+  });
+});
