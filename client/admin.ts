@@ -1,4 +1,5 @@
 import type { JournalEntry } from '../simulators/core/journal/journal.js';
+import { segurJson } from './segur-http.js';
 
 /**
  * Client of the segur-sim admin API, used by the CLI, the test suites and vendors' own CI scripts.
@@ -26,31 +27,17 @@ export class AdminClient {
     this.baseUrl = baseUrl.replace(/\/$/, '');
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+  request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return segurJson<T>(
+      `${this.baseUrl}${path}`,
+      {
         method,
         headers: body === undefined ? headers : { 'content-type': typeof body === 'string' ? 'application/yaml' : 'application/json', ...headers },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new AdminApiError(0, 'Unreachable', `cannot reach segur-sim at ${this.baseUrl}${cause ? ` (${cause})` : ''}: is it started? (npm start, or set --url / SEGUR_SIM_URL)`);
-    }
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!response.ok) {
-      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new AdminApiError(response.status, error?.code ?? `HTTP${response.status}`, error?.message ?? (text || response.statusText));
-    }
-    return json as T;
+      },
+      (status, code, message) => new AdminApiError(status, code, message),
+      (cause) => `cannot reach segur-sim at ${this.baseUrl}${cause}: is it started? (npm start, or set --url / SEGUR_SIM_URL)`,
+    );
   }
 
   health() {

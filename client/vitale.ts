@@ -1,5 +1,6 @@
 import type { InsertedCard, VitaleBeneficiaryView, VitaleCardView, VitaleKind } from '../simulators/vitale/card.js';
 import { defaultAdminUrl } from './admin.js';
+import { segurJson } from './segur-http.js';
 
 export type { VitaleBeneficiaryView, VitaleCardView, VitaleKind } from '../simulators/vitale/card.js';
 export type InsertedVitaleCard = InsertedCard;
@@ -73,30 +74,16 @@ export class VitaleReader {
     return this.call<IssuedVitaleAssertion>('POST', '/_vitale/assertion', { rang });
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', 'x-segur-sandbox': this.sandbox };
     if (this.opts.scenario) headers['x-segur-scenario'] = this.opts.scenario;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new VitaleReaderError(0, 'Unreachable', `cannot reach the segur-sim Vitale reader at ${this.baseUrl}${cause ? ` (${cause})` : ''}: is segur-sim started?`);
-    }
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!response.ok) {
-      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new VitaleReaderError(response.status, error?.code ?? `HTTP${response.status}`, error?.message ?? (text || response.statusText));
-    }
-    if (json === undefined) throw new VitaleReaderError(response.status, 'InvalidResponse', `the reader answered ${response.status} without JSON: ${text.slice(0, 200)}`);
-    return json as T;
+    return segurJson<T>(
+      `${this.baseUrl}${path}`,
+      { method, headers, body: body === undefined ? undefined : JSON.stringify(body) },
+      (status, code, message) => new VitaleReaderError(status, code, message),
+      (cause) => `cannot reach the segur-sim Vitale reader at ${this.baseUrl}${cause}: is segur-sim started?`,
+    );
   }
 }
 
