@@ -48,7 +48,8 @@ describe('host', () => {
     expect(await insi.text()).toMatch(/<(soap|S|env):Fault>/);
     const dmp = await fetch(`${t.http}/si-dmp-server/v2/services/registry`, { method: 'POST', body: '<x/>' });
     expect(await dmp.text()).toContain('http://www.w3.org/2003/05/soap-envelope');
-    const psc = await fetch(`${t.http}/auth/realms/esante-wallet/.well-known/wallet-openid-configuration`);
+    const psc = await fetch(`${t.http}/auth/realms/esante-wallet/protocol/openid-connect/token`, { method: 'POST' });
+    expect(psc.status).toBe(400);
     expect((await psc.json()) as object).toHaveProperty('error');
     const annuaire = await fetch(`${t.http}/fhir/v2/Practitioner`);
     expect(((await annuaire.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
@@ -113,6 +114,14 @@ describe('host', () => {
       const entry = (await small.admin.journal('default', { service: 'echo' })).entries.at(-1)!;
       expect(entry.response.status).toBe(413);
       expect(entry.verdicts.map((v) => v.rule)).toEqual(['http.body.size']);
+      // Chunked: no Content-Length to refuse up front, the limit applies while reading.
+      const chunks = [new TextEncoder().encode('"' + 'y'.repeat(3000)), new TextEncoder().encode('"')];
+      const stream = new ReadableStream({ pull: (ctl) => (chunks.length ? ctl.enqueue(chunks.shift()!) : ctl.close()) });
+      const chunked = await fetch(`${small.http}/_echo/records/big2`, { method: 'PUT', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit);
+      expect(chunked.status).toBe(413);
+      // A small chunked body still goes through.
+      const ok = new ReadableStream({ start: (ctl) => (ctl.enqueue(new TextEncoder().encode('{"a":1}')), ctl.close()) });
+      expect((await fetch(`${small.http}/_echo/records/small`, { method: 'PUT', body: ok, duplex: 'half', headers: { 'content-type': 'application/json' } } as RequestInit)).status).toBe(201);
       expect((await small.admin.health()).status).toBe('ok');
     } finally {
       await small.close();
