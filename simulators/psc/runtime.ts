@@ -2,7 +2,12 @@ import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign a
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { exportJWK, type JWK } from 'jose';
-import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+
+/** oidc-provider and Koa load on the first PSC request, not at start: they weigh ~0.4 s of time-to-ready. */
+let oidcModule: Promise<typeof import('oidc-provider')> | undefined;
+const loadOidc = () => (oidcModule ??= import('oidc-provider'));
 import type { World } from '../../fixtures/index.js';
 import type { Config } from '../core/config/schema.js';
 import type { Exchange } from '../core/exchange.js';
@@ -381,6 +386,7 @@ export class SandboxPsc {
   }
 
   private async createProvider(issuer: string): Promise<ProviderEntry> {
+    const { default: Provider, errors } = await loadOidc();
     const hostRt = this.host;
     const cfg = hostRt.config;
     const keys = await hostRt.keys();
