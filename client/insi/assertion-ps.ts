@@ -4,6 +4,7 @@
  * placed in wsse:Security. Issuer = the certificate's subject DN, NameID = the national id.
  */
 import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
+import { certBase64 as derBase64, firstCertificatePem as firstPem, subjectDn as dnOf } from '../certificates.js';
 import { SignedXml } from 'xml-crypto';
 import { InsiInputError } from './errors.js';
 import { NS } from './envelope.js';
@@ -41,27 +42,15 @@ const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
 
-/** First PEM certificate of a bundle. */
-export function firstCertificatePem(pem: string): string {
-  const m = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
-  if (!m) throw new InsiInputError('no PEM certificate found', 'certPem');
-  return m[0] + '\n';
-}
+const missingCert = () => new InsiInputError('no PEM certificate found', 'certPem');
 
-/**
- * Subject DN in RFC 2253 order (most specific RDN first, RDNs joined by ",", multi-valued RDNs by "+"),
- * e.g. `GN=OLIVIER+CN=00B6087510+SN=INFIRMCS,title=Infirmier,C=FR`. Node lists the RDNs one per line,
- * root first.
- */
-export function subjectDn(certPem: string): string {
-  const cert = new X509Certificate(firstCertificatePem(certPem));
-  return cert.subject
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => l.replace(/\s*\+\s*/g, '+'))
-    .reverse()
-    .join(',');
-}
+/** First PEM certificate of a bundle. */
+export const firstCertificatePem = (pem: string): string => firstPem(pem, missingCert);
+
+/** Subject DN in RFC 2253 order, e.g. `GN=OLIVIER+CN=00B6087510+SN=INFIRMCS,title=Infirmier,C=FR`. */
+export const subjectDn = (certPem: string): string => dnOf(certPem, missingCert);
+
+const certBase64 = (certPem: string): string => derBase64(certPem, missingCert);
 
 /** One attribute of the subject (first occurrence), e.g. `OU` for the mTLS Emetteur. */
 export function subjectAttribute(certPem: string, attr: string): string | undefined {
@@ -76,11 +65,7 @@ export function subjectAttribute(certPem: string, attr: string): string | undefi
   return undefined;
 }
 
-function certBase64(certPem: string): string {
-  return firstCertificatePem(certPem)
-    .replace(/-----(BEGIN|END) CERTIFICATE-----/g, '')
-    .replace(/\s+/g, '');
-}
+
 
 /** Builds and signs an assertion PS. */
 export function buildAssertionPs(pro: ProfessionalCredentials, opts: AssertionPsOptions = {}): AssertionPs {

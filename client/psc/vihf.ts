@@ -17,6 +17,7 @@
  * servers should match it case-insensitively because the samples write `Authentification_mode`).
  */
 import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
+import { certBase64 as derBase64, firstCertificatePem as firstPem, subjectDn as dnOf } from '../certificates.js';
 import { SignedXml } from 'xml-crypto';
 import { PscInputError } from './errors.js';
 import type { PscActivity, PscExercice, PscUserInfo } from './types.js';
@@ -220,23 +221,15 @@ function nonEmpty(s: unknown): string | undefined {
   return typeof s === 'string' && s.trim() !== '' ? s.trim() : undefined;
 }
 
+const missingCert = () => new PscInputError('no PEM certificate found', 'certPem');
+
 /** First PEM certificate of a bundle. */
-export function firstCertificatePem(pem: string): string {
-  const m = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
-  if (!m) throw new PscInputError('no PEM certificate found', 'certPem');
-  return m[0] + '\n';
-}
+export const firstCertificatePem = (pem: string): string => firstPem(pem, missingCert);
 
 /** Subject DN of a certificate, most specific RDN first (RFC 2253 order), multi-valued RDNs joined by "+". */
-export function certificateSubjectDn(certPem: string): string {
-  const cert = new X509Certificate(firstCertificatePem(certPem));
-  return cert.subject
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => l.replace(/\s*\+\s*/g, '+'))
-    .reverse()
-    .join(',');
-}
+export const certificateSubjectDn = (certPem: string): string => dnOf(certPem, missingCert);
+
+const certBase64 = (certPem: string): string => derBase64(certPem, missingCert);
 
 /** The exercice matching a work situation key (`10C`), or the only one. */
 export function selectExercice(userinfo: PscUserInfo, workSituation?: string): PscExercice | undefined {
@@ -320,11 +313,7 @@ const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
 
-function certBase64(certPem: string): string {
-  return firstCertificatePem(certPem)
-    .replace(/-----(BEGIN|END) CERTIFICATE-----/g, '')
-    .replace(/\s+/g, '');
-}
+
 
 /** Builds (and, in certificate mode or with a signer in psc mode, signs) a VIHF. */
 export function buildVihf(opts: VihfOptions): Vihf {
