@@ -7,6 +7,8 @@ import type { ExchangeKey, FactMatcher, RuleSpec, Scenario } from './types.js';
  * by their first exact-valued fact; a request only meets the rules its facts can satisfy, plus the few
  * that have no such fact. Candidates are still checked in full by the engine, in their original order.
  */
+const NONE: Scenario[] = [];
+
 export class MagicIndex {
   private readonly byFact = new Map<string, Map<string, Set<RuleSpec>>>();
   private readonly unindexed = new Set<RuleSpec>();
@@ -34,15 +36,17 @@ export class MagicIndex {
 
   /** Scenarios reduced to the rules this request could match, in the original order. */
   candidates(key: ExchangeKey): Scenario[] {
-    const hits = new Set<RuleSpec>(this.unindexed);
+    // Allocation-free until something can hit: this runs for every request of every simulator.
+    let hits: Set<RuleSpec> | undefined = this.unindexed.size ? new Set(this.unindexed) : undefined;
     for (const [name, values] of this.byFact) {
       const fact = key.facts[name];
       if (fact === undefined || fact === null) continue;
       for (const value of Array.isArray(fact) ? fact : [fact]) {
-        for (const rule of values.get(normalizeText(String(value))) ?? []) hits.add(rule);
+        const rules = values.get(normalizeText(String(value)));
+        if (rules) for (const rule of rules) (hits ??= new Set()).add(rule);
       }
     }
-    if (hits.size === 0) return [];
+    if (!hits) return NONE;
     const out = new Map<Scenario, RuleSpec[]>();
     for (const { scenario, rule } of this.order) {
       if (!hits.has(rule)) continue;

@@ -1,5 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+
+/** True when `taskset` can pin processes (Linux with util-linux) and the machine has at least two cores. */
+const PINNED = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true']);
+    execFileSync('taskset', ['-c', '1', 'true']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Pins this process (the autocannon load generator) to core 1; returns whether pinning is in effect. */
+export function pinLoadGenerator(): boolean {
+  if (!PINNED) return false;
+  execFileSync('taskset', ['-cp', '1', String(process.pid)]);
+  return true;
+}
 
 export interface LoadResult {
   requests: number;
@@ -33,7 +52,10 @@ export async function load(opts: { url: string; seconds?: number; connections?: 
 
 /** Starts a server script in its own process (plain node: the compiled build); it must print `listening <url>`. */
 export function spawnServer(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Server on core 0, load generator on core 1 (see pinLoadGenerator): otherwise they fight over both
+  // cores and a comparison swings by ±20 % from run to run.
+  const [command, ...prefix] = PINNED ? ['taskset', '-c', '0', process.execPath] : [process.execPath];
+  const child = spawn(command!, [...prefix, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

@@ -40,12 +40,15 @@ type Chunk = string | Uint8Array;
  */
 export class CapturingResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   private onWritten: ((written: WrittenResponse) => void) | undefined = undefined;
-  private chunks: Chunk[] | undefined = undefined;
+  /** The usual response is one `end(body)`: keep that chunk alone, an array only for streamed bodies. */
+  private first: Chunk | undefined = undefined;
+  private more: Chunk[] | undefined = undefined;
 
   /** Asks for `done` to be called once the response has been handed to the socket. */
   capture(done: (written: WrittenResponse) => void): void {
     this.onWritten = done;
-    this.chunks = [];
+    this.first = undefined;
+    this.more = undefined;
   }
 
   /** The response will not be written (reset, hang): report it now, with the reason. */
@@ -66,13 +69,15 @@ export class CapturingResponse<Request extends IncomingMessage = IncomingMessage
     this.onWritten = undefined;
     this.keep(chunk, rest[0]);
     const result = (super.end as (...a: unknown[]) => this)(chunk, ...rest);
-    const chunks = this.chunks!;
-    this.chunks = undefined;
+    const first = this.first;
+    const more = this.more;
+    this.first = undefined;
+    this.more = undefined;
     done({
       status: this.statusCode,
       headers: this.getHeaders(),
       // A single string (the usual JSON or XML answer) is kept as is: the journal decodes nothing until read.
-      body: chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))),
+      body: more ? Buffer.concat([first!, ...more].map((c) => (typeof c === 'string' ? Buffer.from(c) : c))) : first,
     });
     return result;
   }
@@ -81,6 +86,8 @@ export class CapturingResponse<Request extends IncomingMessage = IncomingMessage
     if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
     const c = chunk as Chunk;
     const utf8 = encoding === undefined || encoding === 'utf8' || encoding === 'utf-8' || typeof encoding === 'function';
-    this.chunks!.push(typeof c === 'string' && !utf8 ? Buffer.from(c, encoding as BufferEncoding) : c);
+    const kept = typeof c === 'string' && !utf8 ? Buffer.from(c, encoding as BufferEncoding) : c;
+    if (this.first === undefined) this.first = kept;
+    else (this.more ??= []).push(kept);
   }
 }

@@ -112,16 +112,18 @@ export class Journal {
 
   add(record: JournalRecord): void {
     const seq = ++this.seq;
-    const item: Stored = { seq, id: `${record.sandbox}-${seq}`, record };
+    const item: Stored = { seq, id: '', record };
     const cap = this.opts.maxBodyBytes;
     const req = record.request.body;
-    if (req !== undefined && byteLength(req) > cap) {
+    if (req !== undefined && overCap(req, cap)) {
+      item.id = idOf(item);
       item.requestSize = byteLength(req);
       item.requestSpilled = this.keep(`${item.id}/request`, req);
       record.request.body = prefix(req, cap);
     }
     const res = record.response.body;
-    if (res !== undefined && byteLength(res) > cap) {
+    if (res !== undefined && overCap(res, cap)) {
+      item.id = idOf(item);
       item.responseSize = byteLength(res);
       item.responseSpilled = this.keep(`${item.id}/response`, res);
       record.response.body = prefix(res, cap);
@@ -159,7 +161,7 @@ export class Journal {
   }
 
   get(id: string): JournalEntry | undefined {
-    const item = this.live().find((e) => e.id === id);
+    const item = this.live().find((e) => idOf(e) === id);
     return item && this.view(item);
   }
 
@@ -167,7 +169,7 @@ export class Journal {
   body(id: string, part: 'request' | 'response'): Buffer | undefined {
     const kept = this.spill.get(`${id}/${part}`);
     if (kept) return kept;
-    const item = this.live().find((e) => e.id === id);
+    const item = this.live().find((e) => idOf(e) === id);
     if (!item || item[part === 'request' ? 'requestSize' : 'responseSize'] !== undefined) return undefined;
     const body = item.record[part].body;
     return body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
@@ -208,7 +210,7 @@ export class Journal {
     if (item.requestSize !== undefined) Object.assign(request, { size: item.requestSize, truncated: true, spilled: item.requestSpilled });
     if (item.responseSize !== undefined) Object.assign(response, { size: item.responseSize, truncated: true, spilled: item.responseSpilled });
     item.view = {
-      id: item.id,
+      id: idOf(item),
       seq: item.seq,
       time: new Date(r.startedAt).toISOString(),
       sandbox: r.sandbox,
@@ -248,6 +250,7 @@ export class Journal {
 
   private forget(item: Stored): void {
     for (const part of ['request', 'response'] as const) {
+      if (!item.id) continue; // never spilled: bodies are kept aside only after an id was given
       const key = `${item.id}/${part}`;
       const buf = this.spill.get(key);
       if (buf) {
@@ -256,6 +259,17 @@ export class Journal {
       }
     }
   }
+}
+
+/** Entry ids are built when first needed: most entries are never read. */
+function idOf(item: Stored): string {
+  return (item.id ||= `${item.record.sandbox}-${item.seq}`);
+}
+
+/** Whether a body exceeds the cap, without measuring UTF-8 when the string is short enough to fit anyway. */
+function overCap(body: Uint8Array | string, cap: number): boolean {
+  if (typeof body === 'string' && body.length * 3 <= cap) return false;
+  return byteLength(body) > cap;
 }
 
 function byteLength(body: Uint8Array | string): number {
