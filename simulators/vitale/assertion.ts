@@ -1,4 +1,4 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { child as samlChild, parseXml, XmlSyntaxError, type XmlEl } from '../core/xml/tree.js';
 import { escapeXml } from '../core/xml/escape.js';
 
 /**
@@ -98,9 +98,9 @@ export type VitaleAssertionParse = { ok: true; assertion: VitaleAssertion } | { 
  * so an assertion PS next to it is ignored. Every problem found is listed, in document order.
  */
 export function parseVitaleAssertion(xml: string): VitaleAssertionParse {
-  const tree = parseXml(xml);
+  const tree = parseDocument(xml);
   if (typeof tree === 'string') return { ok: false, problems: [tree] };
-  const assertions = findAll(tree, (e) => e.ns === SAML2_ASSERTION_NS && e.local === 'Assertion');
+  const assertions = findAll(tree, (e) => e.ns === SAML2_ASSERTION_NS && e.name === 'Assertion');
   if (assertions.length === 0) return { ok: false, problems: [`no SAML 2.0 Assertion (namespace ${SAML2_ASSERTION_NS}) found`] };
   const vitale = assertions.filter((a) => textOf(child(a, 'Issuer')) === VITALE_ASSERTION_ISSUER || (a.attrs.ID ?? '').startsWith(VITALE_ASSERTION_ID_PREFIX));
   if (vitale.length > 1) return { ok: false, problems: [`${vitale.length} Vitale assertions found; expected exactly one`] };
@@ -136,7 +136,7 @@ export function parseVitaleAssertion(xml: string): VitaleAssertionParse {
 
   const statement = child(el, 'AttributeStatement');
   const attribute = (name: string): string | undefined => {
-    const attr = statement?.children.find((c) => c.ns === SAML2_ASSERTION_NS && c.local === 'Attribute' && c.attrs.Name === name);
+    const attr = statement?.children.find((c) => c.ns === SAML2_ASSERTION_NS && c.name === 'Attribute' && c.attrs.Name === name);
     return textOf(child(attr, 'AttributeValue'));
   };
   if (!statement) problems.push('AttributeStatement is missing');
@@ -182,83 +182,32 @@ function instant(value: string, where: string, problems: string[]): number {
   return ms;
 }
 
-// --- a minimal namespace-aware XML tree over fast-xml-parser ---------------------------------------
-
-interface XmlElement {
-  local: string;
-  ns: string | undefined;
-  attrs: Record<string, string>;
-  children: XmlElement[];
-  text: string;
-}
-
-type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  processEntities: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-});
-
-/** The document's root elements, or a message saying why it is not well-formed XML. */
-function parseXml(xml: string): XmlElement[] | string {
+/** The document's root element, or a message saying why it is not well-formed XML (core strict parser). */
+function parseDocument(xml: string): XmlEl | string {
   if (typeof xml !== 'string' || !xml.trim()) return 'the assertion is empty';
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) return `not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`;
-  return convert(parser.parse(xml) as OrderedNode[], new Map());
-}
-
-function convert(nodes: OrderedNode[], scope: Map<string, string>): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (const node of nodes) {
-    const name = Object.keys(node).find((k) => k !== ':@');
-    if (!name || name === '#text' || name.startsWith('#') || name.startsWith('?')) continue;
-    const rawAttrs = node[':@'] ?? {};
-    let local = scope;
-    const attrs: Record<string, string> = {};
-    for (const [key, value] of Object.entries(rawAttrs)) {
-      if (key === 'xmlns' || key.startsWith('xmlns:')) {
-        if (local === scope) local = new Map(scope);
-        local.set(key === 'xmlns' ? '' : key.slice(6), String(value));
-      } else {
-        // Attributes are matched by local name (the contract's attributes are unqualified).
-        attrs[key.includes(':') ? key.slice(key.indexOf(':') + 1) : key] = String(value);
-      }
-    }
-    const colon = name.indexOf(':');
-    const prefix = colon === -1 ? '' : name.slice(0, colon);
-    const content = (node[name] as OrderedNode[] | undefined) ?? [];
-    out.push({
-      local: colon === -1 ? name : name.slice(colon + 1),
-      ns: local.get(prefix),
-      attrs,
-      children: convert(content, local),
-      text: content.map((c) => (typeof c['#text'] === 'string' || typeof c['#text'] === 'number' ? String(c['#text']) : '')).join(''),
-    });
+  try {
+    return parseXml(xml);
+  } catch (err) {
+    if (!(err instanceof XmlSyntaxError)) throw err;
+    return `not well-formed XML: ${err.message} (line ${err.line}, column ${err.column})`;
   }
-  return out;
 }
 
-function findAll(roots: XmlElement[], test: (e: XmlElement) => boolean): XmlElement[] {
-  const found: XmlElement[] = [];
-  const walk = (e: XmlElement) => {
+function findAll(root: XmlEl, test: (e: XmlEl) => boolean): XmlEl[] {
+  const found: XmlEl[] = [];
+  const walk = (e: XmlEl) => {
     if (test(e)) found.push(e);
     else e.children.forEach(walk);
   };
-  roots.forEach(walk);
+  walk(root);
   return found;
 }
 
-function child(el: XmlElement | undefined, local: string): XmlElement | undefined {
-  return el?.children.find((c) => c.ns === SAML2_ASSERTION_NS && c.local === local);
+function child(el: XmlEl | undefined, local: string): XmlEl | undefined {
+  return samlChild(el, local, SAML2_ASSERTION_NS);
 }
 
-function textOf(el: XmlElement | undefined): string | undefined {
-  return el ? el.text.trim() : undefined;
+/** The element's text (the core parser trims it), or undefined when the element is absent. */
+function textOf(el: XmlEl | undefined): string | undefined {
+  return el?.text;
 }

@@ -3,20 +3,20 @@ import type { Command } from 'commander';
 import { AdminClient, defaultAdminUrl, type JournalEntryView } from '../../admin.js';
 import { intArg } from './fixtures.js';
 
-interface Common {
+export interface Common {
   url: string;
   sandbox: string;
   json?: boolean;
 }
 
 /** Options every command that talks to a running simulator shares. */
-function common(cmd: Command, withSandbox = true): Command {
+export function common(cmd: Command, withSandbox = true): Command {
   cmd.option('--url <url>', 'admin API of the running simulator (env SEGUR_SIM_URL)', defaultAdminUrl());
   if (withSandbox) cmd.option('-s, --sandbox <id>', 'sandbox', 'default');
   return cmd.option('--json', 'print JSON instead of text');
 }
 
-function print(json: boolean | undefined, value: unknown, text: () => string): void {
+export function print(json: boolean | undefined, value: unknown, text: () => string): void {
   console.log(json ? JSON.stringify(value, null, 2) : text());
 }
 

@@ -1,23 +1,7 @@
 import type { Command } from 'commander';
-import { AdminClient, defaultAdminUrl } from '../../admin.js';
+import { AdminClient } from '../../admin.js';
+import { common, print, type Common } from './admin-commands.js';
 import type { VitaleReaderInfo } from '../../vitale.js';
-
-interface Common {
-  url: string;
-  sandbox: string;
-  json?: boolean;
-}
-
-function common(cmd: Command): Command {
-  return cmd
-    .option('--url <url>', 'admin API of the running simulator (env SEGUR_SIM_URL)', defaultAdminUrl())
-    .option('-s, --sandbox <id>', 'sandbox', 'default')
-    .option('--json', 'print JSON instead of text');
-}
-
-function print(json: boolean | undefined, value: unknown, text: () => string): void {
-  console.log(json ? JSON.stringify(value, null, 2) : text());
-}
 
 /** The reader's content as a person reads it: the card, its holder, every beneficiary with rang. */
 export function describeReader(info: VitaleReaderInfo): string {
