@@ -87,8 +87,10 @@ export async function startHost(opts: StartOptions): Promise<RunningHost> {
   const http = createHttpServer({ keepAliveTimeout: 65_000, ServerResponse: CapturingResponse }, listener);
   const tls = tlsServerOptions(pki);
   const https = createHttpsServer({ ...tls, requestCert: config.tls.requestClientCert, keepAliveTimeout: 65_000, ServerResponse: CapturingResponse }, listener);
-  const smtp = placeholderMailServer('smtp');
-  const imap = placeholderMailServer('imap');
+  const claimed: Partial<Record<'smtp' | 'imap', NetServer>> = {};
+  for (const service of services) Object.assign(claimed, service.tcpListeners?.(context));
+  const smtp = claimed.smtp ?? placeholderMailServer('smtp');
+  const imap = claimed.imap ?? placeholderMailServer('imap');
 
   const servers: [ListenerState['name'], NetServer, string][] = [
     ['http', http, 'http'],
@@ -119,6 +121,7 @@ export async function startHost(opts: StartOptions): Promise<RunningHost> {
     async close() {
       runtime.ready = false;
       await Promise.all(servers.map(([, server]) => closeServer(server)));
+      await sandboxes.closeAll();
     },
   };
 }

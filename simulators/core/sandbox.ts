@@ -27,8 +27,21 @@ export function checkSandboxId(id: string): void {
   if (!SANDBOX_ID.test(id)) throw new SandboxError(400, `invalid sandbox id "${id}": use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
 }
 
+/**
+ * State a simulator keeps beside the sandbox's lowdb store when a JSON file rewritten on every change
+ * does not fit (the DMP registry's append-only log and document blobs, MSSanté mailboxes).
+ */
+export interface SandboxResource {
+  /** Back to the seeded world (admin reset). */
+  reset(): Promise<void>;
+  /** Flush and release files (sandbox deleted, host closing). */
+  close(): Promise<void>;
+}
+
 /** Everything one isolated test run sees: its world, state, active scenarios and journal. */
 export class Sandbox {
+  private readonly resources = new Map<string, Promise<SandboxResource>>();
+
   constructor(
     readonly id: string,
     readonly seed: number,
@@ -36,7 +49,36 @@ export class Sandbox {
     readonly store: SandboxStore,
     readonly journal: Journal,
     readonly scenarios: SandboxScenarios,
+    /** This sandbox's folder in the data dir, or undefined with `store: memory` (keep everything in memory). */
+    readonly dir: string | undefined,
   ) {}
+
+  /**
+   * A resource of this sandbox, opened once on first use by `open` and kept for the sandbox's life:
+   * `await sandbox.resource('dmp', () => DmpStore.open(sandbox))`.
+   */
+  resource<T extends SandboxResource>(key: string, open: () => Promise<T>): Promise<T> {
+    let found = this.resources.get(key);
+    if (!found) {
+      found = open();
+      this.resources.set(key, found);
+      // A failed open is not cached: the next request tries again (and gets the same clear error).
+      found.catch(() => this.resources.delete(key));
+    }
+    return found as Promise<T>;
+  }
+
+  /** Resets every opened resource (admin reset). */
+  async resetResources(): Promise<void> {
+    for (const resource of this.resources.values()) await (await resource).reset();
+  }
+
+  /** Closes every opened resource (delete, shutdown). */
+  async closeResources(): Promise<void> {
+    const all = [...this.resources.values()];
+    this.resources.clear();
+    await Promise.all(all.map(async (r) => (await r.catch(() => undefined))?.close()));
+  }
 
   get createdAt(): string {
     return this.store.data.meta.createdAt;
@@ -109,6 +151,7 @@ export class SandboxManager {
   async reset(id: string): Promise<Sandbox> {
     const sandbox = this.mustGet(id);
     await sandbox.store.replace(this.initialData(id, sandbox.seed));
+    await sandbox.resetResources();
     this.engine.resetSandbox(sandbox.scenarios);
     for (const active of this.engine.active(sandbox.scenarios)) this.engine.deactivate(sandbox.scenarios, active.name);
     sandbox.journal.clear();
@@ -120,6 +163,7 @@ export class SandboxManager {
     const sandbox = this.mustGet(id);
     this.sandboxes.delete(id);
     sandbox.journal.clear();
+    await sandbox.closeResources();
     const dir = this.dir();
     if (dir) await rm(join(dir, id), { recursive: true, force: true });
   }
@@ -129,6 +173,11 @@ export class SandboxManager {
     await sandbox.store.update((data) => {
       data.meta.activeScenarios = this.engine.active(sandbox.scenarios).map((a) => a.name);
     });
+  }
+
+  /** Flushes and closes every sandbox's resources (host shutdown). */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.sandboxes.values()].map((s) => s.closeResources()));
   }
 
   mustGet(id: string): Sandbox {
@@ -150,7 +199,7 @@ export class SandboxManager {
       });
       const actualSeed = store.data.meta.seed;
       const scenarios = this.engine.createSandbox(id);
-      const sandbox = new Sandbox(id, actualSeed, this.world(actualSeed), store, new Journal(this.config.journal), scenarios);
+      const sandbox = new Sandbox(id, actualSeed, this.world(actualSeed), store, new Journal(this.config.journal), scenarios, dir ? join(dir, id) : undefined);
       for (const name of store.data.meta.activeScenarios) {
         if (this.engine.getScenario(name)) this.engine.activate(scenarios, name);
         else this.log(`sandbox ${id}: scenario "${name}" was active but is no longer loaded; skipped`);

@@ -1,3 +1,4 @@
+import type { Server as NetServer } from 'node:net';
 import type { Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import type { World } from '../../fixtures/index.js';
@@ -54,6 +55,11 @@ export interface SimulatorService {
   kind?: 'national' | 'tool';
   /** True while only the paths are mounted and the simulator itself is not written yet. */
   planned?: boolean;
+  /**
+   * TCP listeners this service serves itself (MSSanté: SMTP and IMAP). The host listens on the configured
+   * ports with them; a port no service claims is held by a placeholder that refuses politely.
+   */
+  tcpListeners?(host: HostContext): Partial<Record<'smtp' | 'imap', NetServer>>;
   /** Renders an error in the protocol's own shape (used for scenario protocol faults and host-level errors). */
   renderError(error: ProtocolError): Response;
 }

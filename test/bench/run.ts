@@ -10,6 +10,7 @@ import { generateWorld } from '../../fixtures/index.js';
 import { pkiProfessionals } from '../../simulators/core/host.js';
 import { ensurePki } from '../../simulators/core/pki/index.js';
 import { pinLoadGenerator, type BenchContext } from './lib.js';
+import { dmpBench } from './suites/dmp.js';
 import { foundationBench } from './suites/foundation.js';
 import { insiBench } from './suites/insi.js';
 import { pscBench } from './suites/psc.js';
@@ -18,7 +19,7 @@ import { startupCostsBench } from './suites/startup-costs.js';
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '5' }, only: { type: 'string' } } });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
-const suites: Record<string, (ctx: BenchContext) => Promise<string[]>> = { foundation: foundationBench, 'startup-costs': startupCostsBench, insi: insiBench, psc: pscBench };
+const suites: Record<string, (ctx: BenchContext) => Promise<string[]>> = { foundation: foundationBench, 'startup-costs': startupCostsBench, insi: insiBench, psc: pscBench, dmp: dmpBench };
 
 const pkiDir = mkdtempSync(join(tmpdir(), 'segur-sim-bench-pki-'));
 await ensurePki({ dir: pkiDir, professionals: pkiProfessionals(generateWorld({ seed: 1 })) });

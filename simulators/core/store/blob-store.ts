@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Content-addressed bytes (documents, attachments), named by their SHA-1 in hex as XDS reports it. On disk
+ * each blob is one file under `<dir>/<2 hex>/<40 hex>`, written to a temporary name then renamed, so a kill
+ * never leaves half a blob; in memory mode they stay in a Map. Storing the same bytes twice costs nothing.
+ */
+export class BlobStore {
+  private readonly memory = new Map<string, Uint8Array>();
+
+  constructor(private readonly dir: string | undefined) {}
+
+  static sha1(bytes: Uint8Array): string {
+    return createHash('sha1').update(bytes).digest('hex');
+  }
+
+  /** Stores the bytes; resolves with their SHA-1 once durable. */
+  async put(bytes: Uint8Array, sha1 = BlobStore.sha1(bytes)): Promise<string> {
+    if (!this.dir) {
+      this.memory.set(sha1, bytes);
+      return sha1;
+    }
+    const file = this.path(sha1);
+    if (existsSync(file)) return sha1;
+    await mkdir(join(this.dir, sha1.slice(0, 2)), { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, file);
+    return sha1;
+  }
+
+  async get(sha1: string): Promise<Uint8Array | undefined> {
+    if (!/^[0-9a-f]{40}$/.test(sha1)) return undefined;
+    if (!this.dir) return this.memory.get(sha1);
+    try {
+      return new Uint8Array(await readFile(this.path(sha1)));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Removes every blob (sandbox reset). */
+  async clear(): Promise<void> {
+    this.memory.clear();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private path(sha1: string): string {
+    return join(this.dir!, sha1.slice(0, 2), sha1);
+  }
+}

@@ -1,0 +1,14 @@
+/** Every DMP transaction by request wsa:Action. */
+import type { DmpEndpoint } from './constants.js';
+import { hl7Handlers } from './hl7/handlers.js';
+import type { DmpHandler } from './types.js';
+import { xdsHandlers } from './xds/handlers.js';
+
+export interface HandlerEntry {
+  endpoint: DmpEndpoint;
+  /** Name in the journal and in scenario `operation` matchers (`TD0.2`, `ITI-41`...). */
+  operation: string;
+  handle: DmpHandler;
+}
+
+export const handlers: Record<string, HandlerEntry> = { ...hl7Handlers, ...xdsHandlers };
