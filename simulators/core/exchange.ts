@@ -20,6 +20,8 @@ export class Exchange {
   summary: Record<string, unknown> = {};
   readonly verdicts: Verdict[] = [];
   decision: Decision | undefined;
+  /** The request's message id once the simulator has read it: scenario faults echo it (RelatesTo...). */
+  messageId: string | undefined;
   /** Set when a transport fault cut the connection instead of answering. */
   cutBy: 'reset' | 'hung' | undefined;
 
@@ -123,6 +125,7 @@ export class Exchange {
           detail: effect.subcode ? effect.code : undefined,
           message: effect.reason ?? effect.detail ?? `simulated fault ${effect.code}`,
           detailText: effect.detail,
+          messageId: this.messageId,
         };
         return this.service.renderError(error);
       }

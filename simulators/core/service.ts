@@ -31,6 +31,8 @@ export interface ProtocolError {
   detail?: string;
   /** Text that goes with `detail`, when it differs from `message`. */
   detailText?: string;
+  /** The request's message id (WS-Addressing MessageID...), for protocols whose errors echo it. */
+  messageId?: string;
 }
 
 /**

@@ -27,7 +27,7 @@ function faultResponse(fault: { status: number; code: string; message: string; s
 }
 
 export function renderDmpError(error: ProtocolError): Response {
-  return faultResponse({ status: error.status, code: error.detail ?? error.code, message: error.detailText ?? error.message });
+  return faultResponse({ status: error.status, code: error.detail ?? error.code, message: error.detailText ?? error.message }, error.messageId);
 }
 
 /** The URL of a service as the client reached it (`/_sandbox/<id>` prefix kept), for WSDL addresses. */
@@ -86,6 +86,7 @@ async function servePost(c: Context<HostEnv>, host: HostContext, endpoint: DmpEn
     }
     const env = readEnvelope(root);
     messageId = env.messageId;
+    exchange.messageId = messageId;
     const entry = env.action ? handlers[env.action] : undefined;
     exchange.summary = { endpoint, action: env.action, mtom: mtomIn, parts: attachments.size };
     const { action } = requireAddressing(env);

@@ -72,19 +72,6 @@ export interface InsiRequest {
 
 export type ParseResult = { ok: true; request: InsiRequest } | { ok: false; fault: FaultSpec; messageId?: string };
 
-/**
- * True when the text holds a markup declaration (`<!DOCTYPE`, `<!ENTITY`...). Comments and CDATA are fine.
- * Checked before any parsing: no DTD, hence no entity expansion, ever reaches the parser.
- */
-export function hasMarkupDeclaration(text: string): boolean {
-  let i = text.indexOf('<!');
-  while (i !== -1) {
-    if (!text.startsWith('<!--', i) && !text.startsWith('<![CDATA[', i)) return true;
-    i = text.indexOf('<!', i + 2);
-  }
-  return false;
-}
-
 function matricule(el: XmlEl | undefined): Matricule | undefined {
   if (!el) return undefined;
   return { numIdentifiant: childText(el, 'NumIdentifiant'), cle: childText(el, 'Cle'), typeMatricule: childText(el, 'TypeMatricule') };
@@ -93,14 +80,12 @@ function matricule(el: XmlEl | undefined): Matricule | undefined {
 /** Parses an INSi request envelope; every failure is a fault to answer, never an exception. */
 export function parseRequest(text: string): ParseResult {
   if (text.trim() === '') return { ok: false, fault: badRequestFault('Requête vide : une enveloppe SOAP 1.2 est attendue.') };
-  if (hasMarkupDeclaration(text)) {
-    return { ok: false, fault: badRequestFault('Les déclarations DOCTYPE/ENTITY sont interdites dans une requête SOAP.') };
-  }
   let root: XmlEl | undefined;
   try {
     root = parseXml(text);
   } catch (err) {
     if (!(err instanceof XmlSyntaxError)) throw err;
+    if (err.reason === 'doctype') return { ok: false, fault: badRequestFault('Les déclarations DOCTYPE/ENTITY sont interdites dans une requête SOAP.') };
     return { ok: false, fault: badRequestFault(`XML mal formé : ${err.message} (ligne ${err.line}, colonne ${err.column}).`) };
   }
   if (!root || root.name !== 'Envelope') return { ok: false, fault: badRequestFault('Le corps de la requête n\'est pas une enveloppe SOAP.') };

@@ -78,7 +78,7 @@ export function createInsiService(options: InsiServiceOptions = {}): SimulatorSe
       { name: 'insi.oid', service: 'insi', description: 'OID of returned NIR INS: qualif (.8, as the real qualification answers) or test (.10).', params: oidOutcome },
     ],
     magicRules: insiMagicRules,
-    renderError: (error) => insiFault(error),
+    renderError: (error) => insiFault(error, error.messageId),
     routes(app: HostApp, host: HostContext) {
       app.get('/lps', (c) => {
         const exchange = c.get('exchange');
@@ -141,15 +141,11 @@ async function reject(exchange: Exchange, fault: FaultSpec, messageId?: string):
 
 /** The scenario's transport, HTTP or SOAP fault (SOAP ones in the siram shape, messageID echoed), else `insi.fault`. */
 async function scenarioFault(exchange: Exchange, messageId: string | undefined): Promise<Response | undefined> {
-  const first = exchange.decision?.effects.find((e) => e.kind === 'transport' || e.kind === 'http' || e.kind === 'soapFault');
-  if (first?.kind === 'soapFault') {
-    exchange.summary.fault = `${first.subcode ?? ''}/${first.code}`;
-    return insiFault({ status: first.status ?? 500, code: first.subcode ?? first.code, detail: first.subcode ? first.code : undefined, message: first.reason ?? first.detail ?? `simulated fault ${first.code}`, detailText: first.detail }, messageId);
-  }
-  if (first) {
-    const forced = await exchange.fault();
-    if (forced) return forced;
-  }
+  exchange.messageId = messageId;
+  const soapFault = exchange.decision?.effects.find((e) => e.kind === 'soapFault');
+  if (soapFault?.kind === 'soapFault') exchange.summary.fault = `${soapFault.subcode ?? ''}/${soapFault.code}`;
+  const forced = await exchange.fault();
+  if (forced) return forced;
   const outcome = exchange.outcome<{ code: FaultCode }>('insi.fault');
   if (outcome) {
     exchange.summary.fault = `${FAULTS[outcome.code].subcode}/${outcome.code}`;

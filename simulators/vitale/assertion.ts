@@ -102,11 +102,21 @@ export function parseVitaleAssertion(xml: string): VitaleAssertionParse {
   if (typeof tree === 'string') return { ok: false, problems: [tree] };
   const assertions = findAll(tree, (e) => e.ns === SAML2_ASSERTION_NS && e.name === 'Assertion');
   if (assertions.length === 0) return { ok: false, problems: [`no SAML 2.0 Assertion (namespace ${SAML2_ASSERTION_NS}) found`] };
-  const vitale = assertions.filter((a) => textOf(child(a, 'Issuer')) === VITALE_ASSERTION_ISSUER || (a.attrs.ID ?? '').startsWith(VITALE_ASSERTION_ID_PREFIX));
+  const vitale = assertions.filter(isVitaleAssertion);
   if (vitale.length > 1) return { ok: false, problems: [`${vitale.length} Vitale assertions found; expected exactly one`] };
   const el = vitale[0] ?? (assertions.length === 1 ? assertions[0]! : undefined);
   if (!el) return { ok: false, problems: [`none of the ${assertions.length} SAML assertions is a Vitale assertion (Issuer ${VITALE_ASSERTION_ISSUER}, ID _vitale-…)`] };
 
+  return readVitaleAssertion(el);
+}
+
+/** True for the SAML assertion that is the Vitale one (its Issuer or ID), not an assertion PS beside it. */
+export function isVitaleAssertion(el: XmlEl): boolean {
+  return el.ns === SAML2_ASSERTION_NS && el.name === 'Assertion' && (textOf(child(el, 'Issuer')) === VITALE_ASSERTION_ISSUER || (el.attrs.ID ?? '').startsWith(VITALE_ASSERTION_ID_PREFIX));
+}
+
+/** Checks one already-parsed Vitale assertion element against the contract (shape only, not time). */
+export function readVitaleAssertion(el: XmlEl): VitaleAssertionParse {
   const problems: string[] = [];
   const id = el.attrs.ID ?? '';
   if (!ID_PATTERN.test(id)) problems.push(`Assertion/@ID "${id}" is not "_vitale-" followed by a UUID`);

@@ -15,6 +15,8 @@ export class XmlSyntaxError extends Error {
     message: string,
     readonly line: number,
     readonly column: number,
+    /** `doctype` when the document declared a DTD (refused: no entity may ever be declared). */
+    readonly reason: 'syntax' | 'doctype' | 'depth' = 'syntax',
   ) {
     super(message);
     this.name = 'XmlSyntaxError';
@@ -39,15 +41,15 @@ export function parseXml(text: string, opts: ParseXmlOptions = {}): XmlEl {
   const texts: string[][] = [];
   let root: XmlEl | undefined;
   let failure: XmlSyntaxError | undefined;
-  const fail = (message: string) => {
-    failure ??= new XmlSyntaxError(message, parser.line, parser.column);
+  const fail = (message: string, reason?: XmlSyntaxError['reason']) => {
+    failure ??= new XmlSyntaxError(message, parser.line, parser.column, reason);
     throw failure;
   };
 
   parser.on('error', (err) => fail(err.message.replace(/^\d+:\d+: /, '')));
-  parser.on('doctype', () => fail('DOCTYPE declarations are not accepted'));
+  parser.on('doctype', () => fail('DOCTYPE declarations are not accepted', 'doctype'));
   parser.on('opentag', (tag: SaxesTagNS) => {
-    if (stack.length >= maxDepth) fail(`elements nested deeper than ${maxDepth}`);
+    if (stack.length >= maxDepth) fail(`elements nested deeper than ${maxDepth}`, 'depth');
     const attrs: Record<string, string> = {};
     for (const key in tag.attributes) {
       const attr = tag.attributes[key]!;
