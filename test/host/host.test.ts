@@ -10,11 +10,18 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+/** The server's first line (the greeting); the connection is closed once it has arrived. */
 function greeting(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
-    socket.on('data', (d) => (text += d.toString()));
+    socket.on('data', (d) => {
+      text += d.toString();
+      if (text.includes('\r\n')) {
+        socket.destroy();
+        resolve(text);
+      }
+    });
     socket.on('end', () => resolve(text));
     socket.on('error', reject);
   });
@@ -57,11 +64,11 @@ describe('host', () => {
     expect(services.map((s) => s.id)).toEqual(expect.arrayContaining(['insi', 'dmp', 'psc', 'annuaire', 'eprescription', 'mssante']));
   });
 
-  it('holds the SMTP and IMAP ports with a protocol refusal', async () => {
+  it('serves SMTP and IMAP on their ports with the MSSanté greetings', async () => {
     const smtp = t.host.listeners.find((l) => l.name === 'smtp')!;
     const imap = t.host.listeners.find((l) => l.name === 'imap')!;
-    expect(await greeting(smtp.port)).toMatch(/^421 /);
-    expect(await greeting(imap.port)).toMatch(/^\* BYE /);
+    expect(await greeting(smtp.port)).toMatch(/^220 /);
+    expect(await greeting(imap.port)).toMatch(/^\* OK /);
   });
 
   it('exposes the verified client certificate subject over mTLS', async () => {
