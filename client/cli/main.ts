@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AdminApiError } from '../admin.js';
 import { registerJournal, registerSandbox, registerScenario, registerStatus } from './commands/admin-commands.js';
 import { registerFixtures } from './commands/fixtures.js';
+import { registerMssante } from './commands/mssante.js';
 import { registerStart } from './commands/start.js';
 import { registerVitale } from './commands/vitale.js';
 
@@ -17,6 +18,7 @@ registerJournal(program);
 registerFixtures(program);
 registerStatus(program);
 registerVitale(program);
+registerMssante(program);
 
 try {
   await program.parseAsync(process.argv);
