@@ -91,9 +91,13 @@ export function partContentId(seed: string, n: number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}-${n}@urn:ihe:iti:xds-b:2007`;
 }
 
-/** The href an `xop:Include` uses for a Content-ID (URL-encoded, as CXF writes it). */
+/**
+ * The href of a part as the live DMP (CXF) writes it: `cid:<uuid>-<n>@urn%3Aihe%3Aiti%3Axds-b%3A2007`, the
+ * domain part URL-encoded, the `@` kept (dmp.md §2.2).
+ */
 export function xopHref(contentId: string): string {
-  return `cid:${encodeURIComponent(contentId)}`;
+  const at = contentId.lastIndexOf('@');
+  return at === -1 ? `cid:${encodeURIComponent(contentId)}` : `cid:${contentId.slice(0, at)}@${encodeURIComponent(contentId.slice(at + 1))}`;
 }
 
 /** A multipart/related MTOM message: the envelope as root, then each attachment. */

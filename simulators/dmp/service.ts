@@ -4,6 +4,7 @@
  * decision — before the transaction handler of its wsa:Action. See README.md.
  */
 import type { Context } from 'hono';
+import { z } from 'zod';
 import type { RequestFacts } from '../../scenarios/engine/types.js';
 import type { Exchange } from '../core/exchange.js';
 import type { HostContext } from '../core/host-context.js';
@@ -16,8 +17,10 @@ import { buildMultipart, isMultipart, parseMultipart } from './mtom.js';
 import { faultEnvelope, readEnvelope, requireAddressing, responseEnvelope } from './soap.js';
 import { dmpStore } from './store.js';
 import { DmpFault, type Attachment, type DmpReply } from './types.js';
-import { readVihf } from './vihf.js';
+import { checkCard, readVihf } from './vihf.js';
 import { wsdlFor, xsdFor } from './wsdl.js';
+import { xdsOutcomes } from './xds/common.js';
+import { WEB_PS_BASE, webPsRoutes } from './web-ps/routes.js';
 
 const SOAP12 = 'application/soap+xml; charset=utf-8';
 const decoder = new TextDecoder();
@@ -27,7 +30,7 @@ function faultResponse(fault: { status: number; code: string; message: string; s
 }
 
 export function renderDmpError(error: ProtocolError): Response {
-  return faultResponse({ status: error.status, code: error.detail ?? error.code, message: error.detailText ?? error.message }, error.messageId);
+  return faultResponse({ status: error.status, code: error.detail ?? error.code, message: error.detailText ?? error.message, side: error.status >= 500 ? 'Receiver' : 'Sender' }, error.messageId);
 }
 
 /** The URL of a service as the client reached it (`/_sandbox/<id>` prefix kept), for WSDL addresses. */
@@ -98,10 +101,12 @@ async function servePost(c: Context<HostEnv>, host: HostContext, endpoint: DmpEn
     for (const w of reading.warnings) exchange.verdict('warning', 'dmp.vihf', w);
     for (const e of reading.errors) exchange.verdict('error', 'dmp.vihf', e);
     const vihf = reading.vihf;
+    if (vihf) for (const w of checkCard(vihf, exchange.transport, exchange.clientCert)) exchange.verdict('warning', 'dmp.card', w);
     const facts: RequestFacts = { endpoint, ins: vihf?.patientIns, nameId: vihf?.nameId, authMode: vihf?.authMode, purposeOfUse: vihf?.purposeOfUse, profession: vihf?.profession?.code };
-    Object.assign(exchange.summary, { operation: entry.operation, ins: vihf?.patientIns, nameId: vihf?.nameId, authMode: vihf?.authMode, purposeOfUse: vihf?.purposeOfUse });
+    const operation = entry.operationOf?.(env.body) ?? entry.operation;
+    Object.assign(exchange.summary, { operation, ins: vihf?.patientIns, nameId: vihf?.nameId, authMode: vihf?.authMode, purposeOfUse: vihf?.purposeOfUse });
     // 4. Scenario: latency, outages, forced faults.
-    const forced = await exchange.enter(entry.operation, facts);
+    const forced = await exchange.enter(operation, facts);
     if (forced) return forced;
     if (!vihf || (reading.errors.length && exchange.rejects)) {
       throw new DmpFault(400, 'wsse:InvalidSecurity', `An error was discovered processing the <wsse:Security> header: ${reading.errors.join('; ')}`);
@@ -133,13 +138,26 @@ function respond(reply: DmpReply, relatesTo: string, mtom: boolean): Response {
 export const dmpService: SimulatorService = {
   id: 'dmp',
   title: 'DMP',
-  mounts: [BASE_PATH],
-  outcomes: [],
+  mounts: [BASE_PATH, WEB_PS_BASE],
+  outcomes: [
+    { name: 'dmp.closed', service: 'dmp', description: 'The patient’s DMP answers as closed (TD0.2 statusCode terminated, TD1.4 DMPClosed, consultation and feeding refused).', params: z.strictObject({}) },
+    {
+      name: 'dmp.opposition',
+      service: 'dmp',
+      description: 'The patient opposed an emergency access: bris_de_glace (OPPOSITION_BRIS_DE_GLACE) or acces_urgence (OPPOSITION_ACCES_URGENCE, centre 15).',
+      params: z.strictObject({ kind: z.enum(['bris_de_glace', 'acces_urgence']) }),
+    },
+    { name: 'dmp.blocked', service: 'dmp', description: 'The caller is blocked by the patient (authorization INTERDIT): no access at all.', params: z.strictObject({}) },
+    { name: 'dmp.absent', service: 'dmp', description: 'The patient has no DMP (TD0.2 queryResponseCode NF; every other transaction refused).', params: z.strictObject({}) },
+    ...xdsOutcomes,
+  ],
   renderError: renderDmpError,
   routes(app: HostApp, host: HostContext) {
     for (const endpoint of ENDPOINTS) {
       app.get(`${BASE_PATH}/${endpoint}`, (c) => serveGet(c, endpoint));
       app.post(`${BASE_PATH}/${endpoint}`, (c) => servePost(c, host, endpoint));
     }
+    // TD0.9: the Web PS pages (HTML), see web-ps/routes.ts.
+    webPsRoutes(app, host);
   },
 };

@@ -137,3 +137,27 @@ export function readVihf(security: XmlEl | undefined): VihfReading {
   };
   return { vihf: errors.length && !nameId ? undefined : vihf, errors, warnings };
 }
+
+/** What the TLS layer saw of the client (`exchange.clientCert`), for `checkCard`. */
+export interface ClientCertView {
+  present: boolean;
+  authorized: boolean;
+  subject?: Record<string, string>;
+}
+
+/**
+ * Coherence of the TLS client certificate with the VIHF (dmp.md §2.3): in DIRECTE mode the certificate is
+ * the CPx card's, whose CN is the PS national id, so it should equal the NameID; in INDIRECTE modes it is
+ * an organisation certificate. Returns journal warnings only: the rule the live DMP applies is not public,
+ * so segur-sim reports rather than refuses. Plain HTTP (no TLS) gives nothing to compare.
+ */
+export function checkCard(vihf: Vihf, transport: 'http' | 'https', cert: ClientCertView | undefined): string[] {
+  if (transport !== 'https') return [];
+  if (!cert?.present) return vihf.authMode === 'DIRECTE' ? ['DIRECTE authentication without a TLS client certificate (the CPx card certificate is expected)'] : ['no TLS client certificate (an organisation authentication certificate is expected)'];
+  const out: string[] = [];
+  if (!cert.authorized) out.push('the TLS client certificate does not chain to the test IGC-Santé CAs');
+  const cn = cert.subject?.CN;
+  if (vihf.authMode === 'DIRECTE' && cn && cn !== vihf.nameId) out.push(`the card certificate CN ${cn} is not the VIHF NameID ${vihf.nameId}`);
+  if (vihf.authMode !== 'DIRECTE' && cn && /^[0-9]\d{10,11}$/.test(cn) && cert.subject?.title) out.push(`${vihf.authMode} authentication with a personal (card) certificate ${cn}`);
+  return out;
+}

@@ -28,7 +28,7 @@ export function spawnHost(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   let out = '';
   let err = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner after 20 s:\n${out}\n${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no banner after 45 s:\n${out}\n${err}`)), 45_000);
     child.stderr!.on('data', (d) => (err += d));
     child.stdout!.on('data', (d) => {
       out += d;

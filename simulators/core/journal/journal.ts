@@ -116,17 +116,17 @@ export class Journal {
     const cap = this.opts.maxBodyBytes;
     const req = record.request.body;
     if (req !== undefined && overCap(req, cap)) {
-      item.id = idOf(item);
-      item.requestSize = byteLength(req);
-      item.requestSpilled = this.keep(`${item.id}/request`, req);
-      record.request.body = prefix(req, cap);
+      const bytes = asBuffer(req);
+      item.requestSize = bytes.length;
+      item.requestSpilled = this.keep(`${idOf(item)}/request`, bytes);
+      record.request.body = Uint8Array.prototype.slice.call(bytes, 0, cap);
     }
     const res = record.response.body;
     if (res !== undefined && overCap(res, cap)) {
-      item.id = idOf(item);
-      item.responseSize = byteLength(res);
-      item.responseSpilled = this.keep(`${item.id}/response`, res);
-      record.response.body = prefix(res, cap);
+      const bytes = asBuffer(res);
+      item.responseSize = bytes.length;
+      item.responseSpilled = this.keep(`${idOf(item)}/response`, bytes);
+      record.response.body = Uint8Array.prototype.slice.call(bytes, 0, cap);
     }
     this.stored.push(item);
     // Trim in batches: an O(1) amortised ring without index arithmetic everywhere.
@@ -235,8 +235,8 @@ export class Journal {
     return item.view;
   }
 
-  private keep(key: string, body: Uint8Array | string): boolean {
-    const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
+  /** Keeps a whole body aside (no copy: request and response bodies are owned, never reused). */
+  private keep(key: string, buf: Buffer): boolean {
     if (buf.length > this.opts.maxSpillBytes) return false;
     this.spill.set(key, buf);
     this.spillBytes += buf.length;
@@ -276,8 +276,7 @@ function byteLength(body: Uint8Array | string): number {
   return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
 }
 
-/** A copy of the first `cap` bytes, so the entry does not pin a large buffer. */
-function prefix(body: Uint8Array | string, cap: number): Uint8Array {
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  return Uint8Array.prototype.slice.call(bytes, 0, cap);
+/** The body's bytes, encoded once for a string, a view (no copy) for bytes. */
+function asBuffer(body: Uint8Array | string): Buffer {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }

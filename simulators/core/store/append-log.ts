@@ -29,17 +29,19 @@ export class AppendLog<T> {
     await mkdir(dirname(file), { recursive: true });
     const entries: T[] = [];
     if (existsSync(file)) {
-      const text = await readFile(file, 'utf8');
+      // Split on the raw bytes: '\n' never occurs inside a UTF-8 multi-byte character, and byte offsets are
+      // what truncation needs.
+      const bytes = await readFile(file);
       let good = 0;
       let lineNo = 0;
-      for (let start = 0; start < text.length; ) {
-        const end = text.indexOf('\n', start);
+      for (let start = 0; start < bytes.length; ) {
+        const end = bytes.indexOf(0x0a, start);
         lineNo++;
         if (end === -1) {
           log?.(`${file}: line ${lineNo} was cut by an interrupted write; dropped`);
           break;
         }
-        const line = text.slice(start, end);
+        const line = bytes.toString('utf8', start, end);
         if (line.trim()) {
           try {
             entries.push(JSON.parse(line) as T);
@@ -51,9 +53,9 @@ export class AppendLog<T> {
           }
         }
         start = end + 1;
-        good = Buffer.byteLength(text.slice(0, start));
+        good = start;
       }
-      if (good < Buffer.byteLength(text)) await truncate(file, good);
+      if (good < bytes.length) await truncate(file, good);
     }
     const appendLog = new AppendLog<T>(file, undefined);
     appendLog.handle = await open(file, 'a');

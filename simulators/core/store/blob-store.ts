@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -10,6 +9,8 @@ import { join } from 'node:path';
  */
 export class BlobStore {
   private readonly memory = new Map<string, Uint8Array>();
+  /** Fan-out directories already created: one mkdir per directory, not per blob. */
+  private readonly dirs = new Set<string>();
 
   constructor(private readonly dir: string | undefined) {}
 
@@ -24,8 +25,13 @@ export class BlobStore {
       return sha1;
     }
     const file = this.path(sha1);
-    if (existsSync(file)) return sha1;
-    await mkdir(join(this.dir, sha1.slice(0, 2)), { recursive: true });
+    const fanout = join(this.dir, sha1.slice(0, 2));
+    if (!this.dirs.has(fanout)) {
+      await mkdir(fanout, { recursive: true });
+      this.dirs.add(fanout);
+    }
+    // Same bytes already stored: nothing to write (a rename over it would be harmless, but costs a write).
+    if (await exists(file)) return sha1;
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(tmp, bytes);
     await rename(tmp, file);
@@ -45,10 +51,20 @@ export class BlobStore {
   /** Removes every blob (sandbox reset). */
   async clear(): Promise<void> {
     this.memory.clear();
+    this.dirs.clear();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 
   private path(sha1: string): string {
     return join(this.dir!, sha1.slice(0, 2), sha1);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
   }
 }

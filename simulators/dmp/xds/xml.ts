@@ -1,0 +1,58 @@
+/** Small XML helpers of the XDS codec, tuned for rendering large query responses. */
+import { createHash } from 'node:crypto';
+import { hash32 } from '../../core/random.js';
+import type { XmlEl } from '../../core/xml/tree.js';
+
+const NEEDS_ESCAPE = /[<>&'"]/;
+const ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' };
+
+/** Escapes text for an element or attribute value; returns the string itself when nothing needs escaping. */
+export function esc(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[<>&'"]/g, (ch) => ESCAPES[ch]!) : text;
+}
+
+/** Children with this local name (any namespace: real clients put ebRIM in rim, lcm or the default namespace). */
+export function kids(el: XmlEl | undefined, name: string): XmlEl[] {
+  if (!el) return [];
+  const out: XmlEl[] = [];
+  for (const c of el.children) if (c.name === name) out.push(c);
+  return out;
+}
+
+export function kid(el: XmlEl | undefined, name: string): XmlEl | undefined {
+  if (!el) return undefined;
+  for (const c of el.children) if (c.name === name) return c;
+  return undefined;
+}
+
+/** A UUID (`urn:uuid:…`) derived from a text: registry-assigned ids are deterministic (DESIGN.md §4). */
+export function uuidFrom(text: string): string {
+  const h = createHash('sha1').update(text).digest('hex');
+  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * A cheap UUID derived from another one and an index (classification and external identifier ids of a
+ * rendered entry): the first group is replaced, the rest kept, so ids stay unique and stable.
+ */
+export function subUuid(base: string, n: number): string {
+  return subUuids(base)(n);
+}
+
+/** `subUuid` for several indexes of one base: the base is hashed once. */
+export function subUuids(base: string): (n: number) => string {
+  const h = hash32(base, 17);
+  const rest = base.slice(17);
+  return (n) => `urn:uuid:${((h ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0).toString(16).padStart(8, '0')}${rest}`;
+}
+
+export const UUID_RE = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** OID syntax (ISO/IEC 8824): arcs without leading zeros, first arc 0..2, at most 64 characters (XDS). */
+export const OID_RE = /^[0-2](\.(0|[1-9][0-9]*))+$/;
+export function isOid(v: string): boolean {
+  return v.length <= 64 && OID_RE.test(v);
+}
+
+/** XDS DTM: YYYY[MM[DD[hh[mm[ss]]]]], UTC. */
+export const DTM_RE = /^\d{4}((0[1-9]|1[0-2])((0[1-9]|[12]\d|3[01])(([01]\d|2[0-3])([0-5]\d([0-5]\d)?)?)?)?)?$/;
