@@ -3,7 +3,7 @@
  * one header line, 31 columns, served by service.annuaire.sante.fr as a ZIP holding a single
  * `Extraction_Correspondance_MSSante_<AAAAMMJJhhmm>.txt`. Built once per world.
  */
-import { crc32, deflateRawSync } from 'node:zlib';
+import { zipSync } from 'fflate';
 import type { Mailbox, Professional, Structure, World } from '../../fixtures/index.js';
 import { departementOf, digitization, streetParts, upperNoAccent } from './resources.js';
 
@@ -104,49 +104,12 @@ function buildExtraction(world: World): Extraction {
   return { baseName, text, zip: zipOne(`${baseName}.txt`, Buffer.from(text, 'utf8'), world.referenceDate), rows: lines.length - 1 };
 }
 
-/** A ZIP archive (PKWARE APPNOTE 4.3) with one deflated entry. */
+/**
+ * A ZIP archive with one deflated entry, stamped 03:00 on `date` (AAAA-MM-JJ). Built by fflate's `zipSync`
+ * (ZIP times are MS-DOS local times: the stamp is given as a local-time Date so it reads 03:00:00 anywhere).
+ */
 export function zipOne(name: string, data: Buffer, date: string): Buffer {
-  const nameBytes = Buffer.from(name, 'utf8');
-  const compressed = deflateRawSync(data, { level: 6 });
-  const crc = crc32(data) >>> 0;
   const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
-  const dosTime = (3 << 11) | (0 << 5) | 0; // 03:00:00
-  const dosDate = ((y - 1980) << 9) | (mo << 5) | d;
-
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4); // version needed
-  local.writeUInt16LE(0x0800, 6); // UTF-8 names
-  local.writeUInt16LE(8, 8); // deflate
-  local.writeUInt16LE(dosTime, 10);
-  local.writeUInt16LE(dosDate, 12);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(compressed.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(nameBytes.length, 26);
-  local.writeUInt16LE(0, 28);
-
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4); // version made by
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(0x0800, 8);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt16LE(dosTime, 12);
-  central.writeUInt16LE(dosDate, 14);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(compressed.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(nameBytes.length, 28);
-  // extra, comment, disk, internal attrs, external attrs, local header offset: all 0
-  const centralOffset = local.length + nameBytes.length + compressed.length;
-  const centralSize = central.length + nameBytes.length;
-
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(centralSize, 12);
-  end.writeUInt32LE(centralOffset, 16);
-  return Buffer.concat([local, nameBytes, compressed, central, nameBytes, end]);
+  const mtime = new Date(y, mo - 1, d, 3, 0, 0);
+  return Buffer.from(zipSync({ [name]: [new Uint8Array(data.buffer, data.byteOffset, data.byteLength), { level: 6, mtime }] }));
 }

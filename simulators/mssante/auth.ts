@@ -27,6 +27,8 @@ export interface MailIdentity {
   role?: 'owner' | 'delegate';
   /** Short description for the journal. */
   who: string;
+  /** When the PSC access token expires (epoch ms, its `exp`), PSC mode. */
+  expiresAt?: number;
 }
 
 export type AuthResult = { ok: true; identity: MailIdentity } | { ok: false; reason: string; sandboxId?: string; sandbox?: Sandbox };
@@ -93,7 +95,11 @@ export async function authenticateToken(ctx: AuthContext, login: string, token: 
     const own = directory.mailboxesOf(idNat);
     return { ok: false, reason: `${access.reason}${own.length ? ` (${idNat} may open: ${own.join(', ')})` : ''}`, sandbox };
   }
-  return { ok: true, identity: { method: 'XOAUTH2', mode: 'psc', mailbox, sandbox, directory, idNat, role: access.role, who: `${idNat} (${access.role})` } };
+  const exp = (check.claims as { exp?: unknown } | undefined)?.exp;
+  return {
+    ok: true,
+    identity: { method: 'XOAUTH2', mode: 'psc', mailbox, sandbox, directory, idNat, role: access.role, who: `${idNat} (${access.role})`, ...(typeof exp === 'number' ? { expiresAt: exp * 1000 } : {}) },
+  };
 }
 
 /**

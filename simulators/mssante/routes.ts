@@ -11,8 +11,13 @@ import { decodedHeader } from './mime/message.js';
 import { mssanteRuntime } from './runtime.js';
 import { folderKey, mailStore } from './store/mail-store.js';
 import { trustListXml } from './trust-list.js';
+import { registerCitizenRoutes } from './citizen/routes.js';
+import { registerCorrespondentRoutes } from './correspondents/routes.js';
 
 export function registerMssanteRoutes(app: HostApp, host: HostContext): void {
+  registerCitizenRoutes(app, host);
+  registerCorrespondentRoutes(app, host);
+
   app.get(`/mssante/${TRUST_LIST_FILE}`, async (c) => {
     const exchange = c.get('exchange');
     const forced = await exchange.enter('trust-list');

@@ -8,9 +8,11 @@ import type { RuleSpec } from '../../scenarios/engine/types.js';
 import { jsonError } from '../core/errors/renderers.js';
 import type { SimulatorService } from '../core/service.js';
 import { MSSANTE_SERVICE_ID } from './constants.js';
+import { correspondentOutcomes } from './correspondents/schedule.js';
 import { directoryOf } from './directory.js';
 import { createImapServer } from './imap/server.js';
 import { IMAP_REPLY_OUTCOME } from './imap/session.js';
+import { MAILBOX_FULL_OUTCOME, TOKEN_EXPIRED_OUTCOME } from './tcp-exchange.js';
 import { registerMssanteRoutes } from './routes.js';
 import { mssanteRuntime } from './runtime.js';
 import { BOUNCE_OUTCOME, createSmtpServer, SMTP_REPLY_OUTCOME } from './smtp/server.js';
@@ -21,10 +23,11 @@ export const mssanteService: SimulatorService = {
   title: 'MSSanté',
   mounts: ['/mssante'],
   outcomes: [
+    ...correspondentOutcomes,
     {
       name: SMTP_REPLY_OUTCOME,
       service: MSSANTE_SERVICE_ID,
-      description: 'SMTP: answer the operation (smtp.connect, smtp.auth, smtp.mail, smtp.rcpt, smtp.data) with this reply instead of serving it',
+      description: 'SMTP: answer the operation (smtp.connect, smtp.auth, smtp.mail, smtp.rcpt, smtp.data) with this reply instead of serving it (4xx temporary, 5xx permanent; at smtp.connect the greeting refuses and the connection closes)',
       params: z.object({
         code: z.number().int().min(400).max(599),
         enhanced: z
@@ -39,6 +42,24 @@ export const mssanteService: SimulatorService = {
       service: MSSANTE_SERVICE_ID,
       description: 'IMAP: answer the command (imap.<command>, imap.connect) with NO / BAD, or BYE and close the connection',
       params: z.object({ status: z.enum(['NO', 'BAD', 'BYE']), code: z.string().max(80).optional(), text: z.string().max(400).optional() }),
+    },
+    {
+      name: TOKEN_EXPIRED_OUTCOME,
+      service: MSSANTE_SERVICE_ID,
+      description:
+        'SMTP/IMAP: the session\'s PSC access token expires now (when: now) or is checked against its real exp (when: exp). IMAP: * BYE Session invalidated - AccessTokenExpired (imap: bye) or NO [AUTHENTICATIONFAILED] and back to not authenticated (imap: no); SMTP: the login is dropped and the stage answers smtpCode (530 5.7.0, 454 4.7.0 or 535 5.7.8)',
+      params: z.object({
+        when: z.enum(['now', 'exp']).default('now'),
+        imap: z.enum(['bye', 'no']).default('bye'),
+        smtpCode: z.union([z.literal(530), z.literal(454), z.literal(535)]).default(530),
+        text: z.string().max(400).optional(),
+      }),
+    },
+    {
+      name: MAILBOX_FULL_OUTCOME,
+      service: MSSANTE_SERVICE_ID,
+      description: 'Mailbox over quota. SMTP (smtp.rcpt): 452 4.2.2 (or 552 5.2.2 with permanent: true); IMAP (imap.append, imap.copy, imap.move, imap.uid-copy, imap.uid-move): NO [OVERQUOTA]',
+      params: z.object({ permanent: z.boolean().default(false), text: z.string().max(400).optional() }),
     },
     {
       name: BOUNCE_OUTCOME,

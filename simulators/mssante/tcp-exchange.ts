@@ -20,6 +20,23 @@ const MAX_PENDING = 50;
 
 export type TransportCut = 'reset' | 'hung';
 
+/** Outcome: the session's PSC token expires (params: when, imap, smtpCode, text). */
+export const TOKEN_EXPIRED_OUTCOME = 'mssante.token-expired';
+/** Outcome: the mailbox is over quota (params: permanent, text). */
+export const MAILBOX_FULL_OUTCOME = 'mssante.mailbox-full';
+
+export interface TokenExpiredParams {
+  when: 'now' | 'exp';
+  imap: 'bye' | 'no';
+  smtpCode: 530 | 454 | 535;
+  text?: string;
+}
+
+export interface MailboxFullParams {
+  permanent: boolean;
+  text?: string;
+}
+
 export interface TcpOperation {
   operation: string;
   facts: RequestFacts;
@@ -84,6 +101,22 @@ export class TcpExchange {
     }
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
     return { operation, facts, decision, startedAt };
+  }
+
+  /** True when at least one scenario rule fired for the operation (the journal must show it even if served). */
+  static fired(op: TcpOperation): boolean {
+    return op.decision.fired.length > 0;
+  }
+
+  /**
+   * The token-expired outcome if it applies to this identity now: `when: now` always, `when: exp` only once the
+   * token's real `exp` has passed (identities without a token expiry never expire that way).
+   */
+  tokenExpired(op: TcpOperation, expiresAt: number | undefined): TokenExpiredParams | undefined {
+    const params = TcpExchange.outcome<TokenExpiredParams>(op, TOKEN_EXPIRED_OUTCOME);
+    if (!params) return undefined;
+    if (params.when === 'exp' && (expiresAt === undefined || this.host.clock.now() < expiresAt)) return undefined;
+    return params;
   }
 
   /** Parameters of a business outcome the decision carries. */

@@ -10,7 +10,7 @@ import type { Sandbox } from '../../core/sandbox.js';
 import type { AuthContext, MailIdentity } from '../auth.js';
 import type { MssanteSettings } from '../constants.js';
 import { mailStore, type Folder, type MailStore } from '../store/mail-store.js';
-import { TcpExchange } from '../tcp-exchange.js';
+import { MAILBOX_FULL_OUTCOME, TcpExchange, type MailboxFullParams } from '../tcp-exchange.js';
 import { verifyClientCert, type MailClientCert, type MailTls } from '../tls.js';
 import { COMMANDS } from './commands/index.js';
 import { CommandFramer } from './framer.js';
@@ -196,7 +196,10 @@ export class ImapSession {
         await this.write(Buffer.from(`${line}\r\n`));
         return this.destroy();
       }
-      await this.write(Buffer.from(`* OK [CAPABILITY ${this.capabilities().join(' ')}] segur-sim MSSanté IMAP ready (simulated operator, test data only)\r\n`));
+      const greeting = `* OK [CAPABILITY ${this.capabilities().join(' ')}] segur-sim MSSanté IMAP ready (simulated operator, test data only)`;
+      // A rule fired without changing the answer (latency: slow accept): the journal still shows it.
+      if (TcpExchange.fired(op)) this.exchange.journal({ operation: op, request: { command: 'CONNECT' }, response: { text: greeting } });
+      await this.write(Buffer.from(`${greeting}\r\n`));
     })().catch((err) => this.fail(err));
   }
 
@@ -294,6 +297,20 @@ export class ImapSession {
         return this.destroy();
       }
       reply = { status: forced.status, code: forced.code, text: forced.text ?? 'Simulated failure (segur-sim scenario)' };
+    } else if (this.identity && this.exchange.tokenExpired(op, this.identity.expiresAt)) {
+      // Exchange Online's wording when the OAuth token of a session expires; `no` lets the client re-authenticate.
+      const expired = this.exchange.tokenExpired(op, this.identity.expiresAt)!;
+      if (expired.imap === 'bye') {
+        const line = `* BYE ${expired.text ?? 'Session invalidated - AccessTokenExpired'}`;
+        await this.write(Buffer.from(`${line}\r\n`));
+        this.exchange.journal({ operation: op, request: { command: redact(raw) }, response: { text: line }, verdicts: [{ level: 'warning', rule: 'mssante.token-expired', message: 'access token expired: session closed' }] });
+        return this.destroy();
+      }
+      this.dropLogin();
+      reply = { status: 'NO', code: 'AUTHENTICATIONFAILED', text: expired.text ?? 'Access token expired, authenticate again', verdict: { level: 'warning', rule: 'mssante.token-expired', message: 'access token expired: back to not authenticated' } };
+    } else if (OVERQUOTA_COMMANDS.has(cmd.command) && TcpExchange.outcome<MailboxFullParams>(op, MAILBOX_FULL_OUTCOME)) {
+      const full = TcpExchange.outcome<MailboxFullParams>(op, MAILBOX_FULL_OUTCOME)!;
+      reply = { status: 'NO', code: 'OVERQUOTA', text: full.text ?? 'Quota exceeded (mailbox is full)', verdict: { level: 'warning', rule: 'mssante.quota', message: 'mailbox over quota (scenario)' } };
     } else {
       try {
         reply = await spec.handler(this, cmd);
@@ -374,6 +391,23 @@ export class ImapSession {
     this.store.on('change', this.storeListener);
     this.store.once('reset', this.resetListener);
     this.store.once('close', this.resetListener);
+  }
+
+  /** The login is no longer valid (token expired, `imap: no`): back to the not-authenticated state. */
+  dropLogin(): void {
+    if (this.store && this.storeListener) this.store.off('change', this.storeListener);
+    if (this.store && this.resetListener) {
+      this.store.off('reset', this.resetListener);
+      this.store.off('close', this.resetListener);
+    }
+    this.storeListener = undefined;
+    this.resetListener = undefined;
+    this.idleNotify = undefined;
+    this.identity = undefined;
+    this.store = undefined;
+    this.selected = undefined;
+    this.state = 'not-authenticated';
+    this.setIdleTimer();
   }
 
   // ---- selected mailbox -----------------------------------------------------------------------
@@ -458,6 +492,9 @@ export class ImapSession {
 }
 
 export const IMAP_REPLY_OUTCOME = 'mssante.imap-reply';
+
+/** Commands the `mssante.mailbox-full` outcome refuses with `NO [OVERQUOTA]` (RFC 9208 §4.3). */
+const OVERQUOTA_COMMANDS = new Set(['APPEND', 'COPY', 'MOVE', 'UID COPY', 'UID MOVE']);
 
 /** The command as journaled: literals summarised, credentials hidden. */
 function redact(raw: Buffer): string {

@@ -4,9 +4,12 @@
  * outcome, Mon espace santé's 25 Mo limit) gets nothing and the sender gets a DSN in its own INBOX.
  */
 import { randomBytes } from 'node:crypto';
+import { applyCitizenRules } from '../citizen/hook.js';
 import { OPERATOR_HOSTNAME } from '../constants.js';
 import type { MailStore } from '../store/mail-store.js';
 import { buildDsn, type DsnRecipient } from './dsn.js';
+import type { Verdict } from '../../core/journal/journal.js';
+import { refusalFor, validateMessage, type SmtpRefusal, type ValidationReport } from '../validation/index.js';
 
 export interface PlannedRecipient {
   address: string;
@@ -65,6 +68,7 @@ export function traceHeaders(raw: Buffer, input: Pick<DeliveryInput, 'mailFrom' 
 }
 
 export async function deliver(input: DeliveryInput): Promise<DeliveryOutcome> {
+  await applyCitizenRules(input); // Mon espace santé rules (citizen/README.md): may set bounces
   const stored = traceHeaders(input.raw, input);
   const results: DeliveryResult[] = [];
   const report: DsnRecipient[] = [];
@@ -72,7 +76,8 @@ export async function deliver(input: DeliveryInput): Promise<DeliveryOutcome> {
     const notify = (r.notify ?? []).map((n) => n.toUpperCase());
     if (r.bounce) {
       results.push({ address: r.address, status: 'bounced', diagnostic: r.bounce.diagnostic });
-      if (!notify.includes('NEVER')) report.push({ address: r.address, orcpt: r.orcpt, action: 'failed', status: r.bounce.status, diagnostic: r.bounce.diagnostic });
+      // RFC 3461 §4.1: a failure report unless NOTIFY was given without FAILURE (NEVER, or SUCCESS/DELAY only).
+      if (!notify.length || notify.includes('FAILURE')) report.push({ address: r.address, orcpt: r.orcpt, action: 'failed', status: r.bounce.status, diagnostic: r.bounce.diagnostic });
       continue;
     }
     const added = await input.store.addMessage(r.address, 'INBOX', stored, {
@@ -101,4 +106,35 @@ function withDsnTrace(bytes: Buffer, to: string): Buffer {
 
 export function rfc5322Date(d: Date): string {
   return d.toUTCString().replace('GMT', '+0000');
+}
+
+/** What the operator's content validation decided about a submitted message (validation/README.md). */
+export interface Screening {
+  verdicts: Verdict[];
+  /** Set in strict mode when an error verdict refuses the message: answer DATA with it, deliver nothing. */
+  refusal?: SmtpRefusal;
+  /** For the `smtp.data` journal summary. */
+  validation: { healthDocument: boolean; receipt: boolean; patient?: string; documents: { uri: string; code?: string }[]; errors: number; warnings: number; mode: 'strict' | 'lenient' };
+  report: ValidationReport;
+}
+
+/**
+ * The DATA-stage hook: validates the message as received (notes §1.4, §2). `strict` refuses a message
+ * with an error verdict (the caller answers `refusal` and delivers nothing); `lenient` delivers, and the
+ * verdicts go into the transaction's journal entry either way. Never throws on bad content.
+ */
+export async function screenSubmission(raw: Buffer, ctx: { mode: 'strict' | 'lenient'; recipients?: { address: string; type?: string }[] }): Promise<Screening> {
+  const report = await validateMessage(raw, { recipients: ctx.recipients });
+  const errors = report.verdicts.filter((v) => v.level === 'error').length;
+  const validation = {
+    healthDocument: report.healthDocument,
+    receipt: report.receipt,
+    ...(report.patient ? { patient: report.patient } : {}),
+    documents: report.documents.map((d) => ({ uri: d.uri, ...(d.cdaCode ? { code: d.cdaCode } : {}) })),
+    errors,
+    warnings: report.verdicts.filter((v) => v.level === 'warning').length,
+    mode: ctx.mode,
+  };
+  const refusal = ctx.mode === 'strict' ? refusalFor(report.verdicts) : undefined;
+  return { verdicts: report.verdicts, ...(refusal ? { refusal } : {}), validation, report };
 }

@@ -13,9 +13,9 @@ import { MES_MAX_MESSAGE_BYTES, OPERATOR_HOSTNAME, type MssanteSettings } from '
 import { domainOf, normalizeAddress } from '../directory.js';
 import { decodedHeader, parseMime } from '../mime/message.js';
 import { mailStore } from '../store/mail-store.js';
-import { TcpExchange, type TcpOperation } from '../tcp-exchange.js';
+import { MAILBOX_FULL_OUTCOME, TcpExchange, type MailboxFullParams, type TcpOperation } from '../tcp-exchange.js';
 import { mailTls, verifyClientCert, type MailClientCert } from '../tls.js';
-import { deliver, type PlannedRecipient } from './delivery.js';
+import { deliver, screenSubmission, type PlannedRecipient } from './delivery.js';
 import { installEnhancedCodes, smtpError } from './replies.js';
 
 export const SMTP_REPLY_OUTCOME = 'mssante.smtp-reply';
@@ -77,6 +77,7 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
           state.exchange.journal({ operation: op, request: { command: 'CONNECT' }, response: { status: forced.responseCode, text: forced.message } });
           return callback(forced);
         }
+        if (TcpExchange.fired(op)) state.exchange.journal({ operation: op, request: { command: 'CONNECT' }, response: { status: 220, text: 'greeting' } });
         callback();
       })().catch((err) => callback(internal(host, err)));
     },
@@ -108,6 +109,7 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
         if (authData.method === 'XOAUTH2') result = await authenticateToken(auth, login, authData.accessToken ?? '');
         else if (authData.method === 'PLAIN' || authData.method === 'LOGIN') result = await authenticatePassword(auth, authData.method, login, authData.password ?? '', state.cert);
         else result = { ok: false, reason: `${authData.method} is not offered` };
+        if (result.ok && state.exchange.tokenExpired(op, result.identity.expiresAt)) result = { ok: false, reason: 'PSC token rejected by introspection: token expired (segur-sim scenario)', sandbox: result.identity.sandbox };
         if (result.ok) {
           state.exchange.bind(result.identity.sandbox);
           state.exchange.journal({ operation: op, request: { command }, response: { status: 235, text: '2.7.0 Authentication successful' }, summary: identitySummary(result.identity) });
@@ -152,6 +154,7 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
           state.exchange.journal({ operation: op, request: { command }, response: { status: forced.responseCode, text: forced.message } });
           return callback(forced);
         }
+        if (expireLogin(state, op, session, identity, command, callback)) return;
         const may = maySendAs(identity, sender);
         if (!may.ok) {
           const text = `5.7.1 <${sender}>: Sender address rejected: not owned by user ${identity.mailbox.address}`;
@@ -159,6 +162,7 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
           return callback(smtpError(553, '5.7.1', `<${sender}>: Sender address rejected: not owned by user ${identity.mailbox.address}`));
         }
         state.tx = { id: queueId(), mailFrom: sender, recipients: [], rejected: [], rcptDecisions: [], startedAt: host.clock.now() };
+        if (TcpExchange.fired(op)) state.exchange.journal({ operation: op, request: { command }, response: { status: 250, text: '2.1.0 Ok' }, summary: { transaction: state.tx.id } });
         callback();
       })().catch((err) => callback(internal(host, err)));
     },
@@ -182,6 +186,12 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
         };
         const forced = forcedReply(op);
         if (forced) return reject(forced.responseCode ?? 550, forced.enhanced, forced.text, 'scenario');
+        if (expireLogin(state, op, session, identity, command, callback)) return;
+        const full = TcpExchange.outcome<MailboxFullParams>(op, MAILBOX_FULL_OUTCOME);
+        if (full) {
+          const text = full.text ?? `<${rcpt}>: Recipient address rejected: Mailbox full (quota exceeded)`;
+          return full.permanent ? reject(552, '5.2.2', text, 'mssante.quota') : reject(452, '4.2.2', text, 'mssante.quota');
+        }
         const domain = domainOf(rcpt);
         if (!domain || !directory.isLocalDomain(domain)) {
           return reject(550, '5.7.1', `<${rcpt}>: Recipient address rejected: domain ${domain || '(none)'} is not in the MSSanté trust space (liste blanche)`, 'mssante.trust-space');
@@ -226,6 +236,7 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
             state.exchange.journal({ operation: op, request: { command: 'DATA', headers, body: raw }, response: { status: forced.responseCode, text: forced.message }, summary: { transaction: tx.id } });
             return callback(forced);
           }
+          if (expireLogin(state, op, session, identity, 'DATA', callback)) return;
           if (stream.sizeExceeded || stream.byteLength > settings.maxMessageBytes) {
             const text = `Message size exceeds fixed maximum message size (${settings.maxMessageBytes} bytes)`;
             state.exchange.journal({ operation: op, request: { command: 'DATA', headers }, response: { status: 552, text: `5.3.4 ${text}` }, summary: { transaction: tx.id, size: stream.byteLength }, verdicts: [{ level: 'error', rule: 'mssante.size', message: text }] });
@@ -236,6 +247,14 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
             if (!r.bounce && raw.length > MES_MAX_MESSAGE_BYTES && directory.get(r.address)?.type === 'PAT') {
               r.bounce = { status: '5.3.4', diagnostic: `552 5.3.4 Message size exceeds fixed limit: Mon espace santé accepts at most ${MES_MAX_MESSAGE_BYTES} bytes` };
             }
+          }
+          // Content validation (validation/README.md): strict refuses as an operator would, lenient reports.
+          const screening = await screenSubmission(raw, { mode: host.config.mode, recipients: tx.recipients.map((r) => ({ address: r.address, type: directory.get(r.address)?.type })) });
+          if (screening.refusal) {
+            const { code, enhanced, text } = screening.refusal;
+            const refused = await submitSummary(raw, tx, { results: [], stored: raw }, identity, session.envelope.dsn);
+            state.exchange.journal({ operation: op, request: { command: 'DATA', headers, body: raw }, response: { status: code, text: `${enhanced} ${text}` }, summary: { ...refused, validation: screening.validation }, verdicts: screening.verdicts });
+            return callback(smtpError(code, enhanced, text));
           }
           const store = await mailStore(identity.sandbox, host.clock, host.log);
           const dsnArgs = session.envelope.dsn;
@@ -250,7 +269,7 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
             arrival: new Date(host.clock.now()),
           });
           const summary = await submitSummary(raw, tx, outcome, identity, dsnArgs);
-          state.exchange.journal({ operation: op, request: { command: 'DATA', headers, body: raw }, response: { status: 250, text: `2.0.0 Ok: queued as ${tx.id}` }, summary });
+          state.exchange.journal({ operation: op, request: { command: 'DATA', headers, body: raw }, response: { status: 250, text: `2.0.0 Ok: queued as ${tx.id}` }, summary: { ...summary, validation: screening.validation }, verdicts: screening.verdicts });
           callback(null, `Ok: queued as ${tx.id}`);
         })().catch((err) => callback(internal(host, err)));
       });
@@ -278,6 +297,22 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
   };
   return net;
 
+  /**
+   * The `mssante.token-expired` outcome at MAIL/RCPT/DATA: the session's login is dropped (a new AUTH is
+   * needed) and the stage answers the chosen code. Calls back and returns true when it applies.
+   */
+  function expireLogin(state: ConnectionState, op: TcpOperation, session: SMTPServerSession, identity: MailIdentity, command: string, callback: (err: Error) => void): boolean {
+    const expired = state.exchange.tokenExpired(op, identity.expiresAt);
+    if (!expired) return false;
+    const [enhanced, defaultText] = expired.smtpCode === 454 ? ['4.7.0', 'Temporary authentication failure: access token expired'] : expired.smtpCode === 535 ? ['5.7.8', 'Authentication credentials invalid: access token expired'] : ['5.7.0', 'Authentication required: access token expired'];
+    const text = expired.text ?? defaultText;
+    session.user = undefined;
+    state.tx = undefined;
+    state.exchange.journal({ operation: op, request: { command }, response: { status: expired.smtpCode, text: `${enhanced} ${text}` }, verdicts: [{ level: 'warning', rule: 'mssante.token-expired', message: text }] });
+    callback(smtpError(expired.smtpCode, enhanced, text));
+    return true;
+  }
+
   async function applyFault(state: ConnectionState, op: TcpOperation, request: { command: string; headers?: Record<string, string> }): Promise<boolean> {
     const fault = TcpExchange.transportFault(op);
     if (!fault) return false;
@@ -301,7 +336,9 @@ function identitySummary(identity: MailIdentity): Record<string, unknown> {
 }
 
 async function submitSummary(raw: Buffer, tx: Transaction, outcome: Awaited<ReturnType<typeof deliver>>, identity: MailIdentity, dsn: { ret: string | null; envid: string | null } | undefined): Promise<Record<string, unknown>> {
-  const mime = await parseMime(raw);
+  // Only the top-level header is summarised: parsing it alone spares a walk through every byte of the message.
+  const headerEnd = raw.indexOf('\r\n\r\n');
+  const mime = await parseMime(raw, 0, headerEnd < 0 ? raw.length : headerEnd + 4);
   const h = (name: string) => decodedHeader(mime.root, name);
   return {
     transaction: tx.id,
