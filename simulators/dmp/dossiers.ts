@@ -10,6 +10,7 @@
  * INS are compared on the matricule alone (CX.1): the OIDs .8 (NIR), .9 (NIA), .10 (test) and .11
  * (demo) all reach the same dossier, since a test platform sees .10 for patients INSi returns as .8.
  */
+import { INS_NIA_OID, INS_NIR_DEMO_OID, INS_NIR_OID, INS_NIR_TEST_OID } from '../../fixtures/oids.js';
 import type { Patient, World } from '../../fixtures/types.js';
 import { dossierSeeds, seedForIns } from './seeds.js';
 import type { DmpEvent } from './store.js';
@@ -137,7 +138,7 @@ export const TRACE_LIMIT = 100;
 export const TRACE_MAX_AGE_MS = 366 * 24 * 3600 * 1000;
 
 /** OIDs under which an INS reaches its dossier (dmp.md §5.2). */
-export const INS_OIDS = ['1.2.250.1.213.1.4.8', '1.2.250.1.213.1.4.9', '1.2.250.1.213.1.4.10', '1.2.250.1.213.1.4.11'] as const;
+export const INS_OIDS: ReadonlySet<string> = new Set([INS_NIR_OID, INS_NIA_OID, INS_NIR_TEST_OID, INS_NIR_DEMO_OID]);
 
 /** Strips a CX down to its matricule (`207058575627097^^^&1.2.250.1.213.1.4.10&ISO^NH` → `207058575627097`). */
 export function insKey(ins: string): string {

@@ -57,7 +57,7 @@ function checkInsCoherence(call: DmpCall, ins: string): AckDetail | undefined {
 }
 
 function checkInsOid(call: DmpCall, oid: string | undefined): void {
-  if (oid && !(INS_OIDS as readonly string[]).includes(oid)) call.exchange.verdict('warning', 'dmp.ins-oid', `INS OID ${oid} is none of ${INS_OIDS.join(', ')}`);
+  if (oid && !INS_OIDS.has(oid)) call.exchange.verdict('warning', 'dmp.ins-oid', `INS OID ${oid} is none of ${[...INS_OIDS].join(', ')}`);
 }
 
 // ---- TD0.2 / TD1.3a ------------------------------------------------------------------------------------------

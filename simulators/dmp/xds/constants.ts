@@ -106,10 +106,8 @@ export const CONFIDENTIALITY = {
   invisibleRepresentants: 'INVISIBLE_REPRESENTANTS_LEGAUX',
 } as const;
 
-/** INS OIDs accepted in patientId (dmp.md §5.2): NIR prod, NIA, NIR test, NIR demo. */
-export const INS_OIDS: ReadonlySet<string> = new Set(['1.2.250.1.213.1.4.8', '1.2.250.1.213.1.4.9', '1.2.250.1.213.1.4.10', '1.2.250.1.213.1.4.11']);
-export const IDNAT_PS_OID = '1.2.250.1.71.4.2.1';
-export const IDNAT_STRUCT_OID = '1.2.250.1.71.4.2.2';
+export { IDNAT_PS_OID, IDNAT_STRUCT_OID } from '../../../fixtures/oids.js';
+export { INS_OIDS } from '../dossiers.js';
 
 /** Repository holding vaccination history (dmp.md §4.10): known, but this simulator serves documents only. */
 export const VACCINATION_REPOSITORY_UNIQUE_ID = '1.2.250.1.213.4.1.1.1.4';
