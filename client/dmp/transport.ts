@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { postBounded } from '../segur-http.js';
 import { DmpTransportError, DmpUnavailableError, type DmpError } from './errors.js';
 
 export interface DmpTlsOptions {
@@ -84,47 +85,23 @@ export class Transport {
     return { status: res.status, contentType: res.headers.get('content-type') ?? '', retryAfter: res.headers.get('retry-after') ?? undefined, body: bytes };
   }
 
-  private viaNode(url: URL, payload: Buffer, headers: Record<string, string>): Promise<HttpAnswer> {
-    const mod = url.protocol === 'https:' ? https : http;
+  private async viaNode(url: URL, payload: Buffer, headers: Record<string, string>): Promise<HttpAnswer> {
     const agent = url.protocol === 'https:' ? this.httpsAgent : this.agent;
     const { timeoutMs, maxResponseBytes } = this.opts;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (err: DmpError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(err);
-      };
-      const request = mod.request(url, { method: 'POST', headers: { ...headers, 'Content-Length': String(payload.length) }, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > maxResponseBytes) {
-            fail(new DmpTransportError(`DMP answer larger than ${maxResponseBytes} bytes`, 'too-large', res.statusCode));
-            request.destroy();
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          const retryAfter = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: Buffer.concat(chunks) });
-        });
-        res.on('error', (err) => fail(networkError(url, err as NodeJS.ErrnoException)));
-        res.on('aborted', () => fail(new DmpUnavailableError(`the DMP answer from ${url.host} was cut`, 'network', res.statusCode)));
-      });
-      const timer = setTimeout(() => {
-        fail(new DmpUnavailableError(`the DMP did not answer within ${timeoutMs} ms`, 'timeout'));
-        request.destroy();
-      }, timeoutMs);
-      request.on('error', (err: NodeJS.ErrnoException) => fail(networkError(url, err)));
-      request.end(payload);
+    const answer = await postBounded(url, payload, { headers, agent, timeoutMs, maxBytes: maxResponseBytes }, (f) => {
+      switch (f.kind) {
+        case 'too-large':
+          return new DmpTransportError(`DMP answer larger than ${f.limit} bytes`, 'too-large', f.status);
+        case 'timeout':
+          return new DmpUnavailableError(`the DMP did not answer within ${f.timeoutMs} ms`, 'timeout');
+        case 'cut':
+          return new DmpUnavailableError(`the DMP answer from ${url.host} was cut`, 'network', f.status);
+        default:
+          return networkError(url, f.error as NodeJS.ErrnoException);
+      }
     });
+    const retryAfter = answer.headers['retry-after'];
+    return { status: answer.status, contentType: String(answer.headers['content-type'] ?? ''), retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: answer.body };
   }
 }
 

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { buildAssertionPs, firstCertificatePem, subjectAttribute, type AssertionPs, type ProfessionalCredentials } from './assertion-ps.js';
+import { postBounded } from '../segur-http.js';
 import { InsiError, InsiInputError, InsiProtocolError, InsiTransportError } from './errors.js';
 import {
   buildRecSansVitaleRequest,
@@ -294,56 +295,33 @@ export class InsiClient {
     return { ...parsed.result, messageId: req.messageId, operation: req.operation, requestXml: req.xml, responseXml: body, httpStatus: status };
   }
 
-  private post(req: BuiltRequest): Promise<{ status: number; body: string }> {
+  private async post(req: BuiltRequest): Promise<{ status: number; body: string }> {
     const timeoutMs = this.opts.timeoutMs ?? DEFAULT_TIMEOUT;
     const maxBytes = this.opts.maxResponseBytes ?? DEFAULT_MAX_BYTES;
     const payload = Buffer.from(req.xml, 'utf8');
     const headers: Record<string, string | number> = {
       'Content-Type': SOAP_CONTENT_TYPE,
-      'Content-Length': payload.length,
       Accept: 'application/soap+xml, text/xml',
     };
     if (this.opts.sandbox) headers['X-Segur-Sandbox'] = this.opts.sandbox;
     if (this.opts.scenario) headers['X-Segur-Scenario'] = this.opts.scenario;
-    const mod = this.url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (err: InsiError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(err);
-      };
-      const request = mod.request(this.url, { method: 'POST', headers, agent: this.agent }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > maxBytes) {
-            fail(new InsiTransportError(`INSi answer larger than ${maxBytes} bytes`, 'too-large', res.statusCode));
-            request.destroy();
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', (err) => fail(new InsiTransportError(`INSi answer interrupted: ${err.message}`, 'network', res.statusCode, err)));
-      });
-      const timer = setTimeout(() => {
-        fail(new InsiTransportError(`INSi did not answer within ${timeoutMs} ms`, 'timeout'));
-        request.destroy();
-      }, timeoutMs);
-      request.on('error', (err: NodeJS.ErrnoException) => {
-        const tls = /CERT|SSL|TLS|certificate|self[- ]signed|alert/i.test(`${err.code ?? ''} ${err.message}`);
-        fail(new InsiTransportError(`cannot reach INSi at ${this.url.host}: ${err.message}`, tls ? 'tls' : 'network', undefined, err));
-      });
-      request.end(payload);
+    const answer = await postBounded(this.url, payload, { headers, agent: this.agent, timeoutMs, maxBytes }, (f) => {
+      switch (f.kind) {
+        case 'too-large':
+          return new InsiTransportError(`INSi answer larger than ${f.limit} bytes`, 'too-large', f.status);
+        case 'timeout':
+          return new InsiTransportError(`INSi did not answer within ${f.timeoutMs} ms`, 'timeout');
+        case 'cut':
+          return new InsiTransportError('INSi answer interrupted: the connection closed', 'network', f.status);
+        case 'response':
+          return new InsiTransportError(`INSi answer interrupted: ${f.error.message}`, 'network', f.status, f.error);
+        case 'request': {
+          const tls = /CERT|SSL|TLS|certificate|self[- ]signed|alert/i.test(`${f.error.code ?? ''} ${f.error.message}`);
+          return new InsiTransportError(`cannot reach INSi at ${this.url.host}: ${f.error.message}`, tls ? 'tls' : 'network', undefined, f.error);
+        }
+      }
     });
+    return { status: answer.status, body: answer.body.toString('utf8') };
   }
 }
 
