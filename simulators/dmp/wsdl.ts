@@ -12,6 +12,7 @@
  * The endpoint address is the URL the client reached (sandbox prefix kept), so a client generated from
  * `?wsdl` calls this simulator.
  */
+import { escapeXml } from '../core/xml/escape.js';
 import type { DmpEndpoint } from './constants.js';
 import { ACTIONS, NS } from './constants.js';
 import { SCHEMAS } from './wsdl/schemas.js';
@@ -22,7 +23,6 @@ const WSAW = 'http://www.w3.org/2006/05/addressing/wsdl';
 const XSD = 'http://www.w3.org/2001/XMLSchema';
 const HTTP = 'http://schemas.xmlsoap.org/soap/http';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 
 interface Operation {
   name: string;
@@ -44,9 +44,9 @@ interface ServiceDef {
   operations: Operation[];
 }
 
-const importSchema = (address: string, ns: string, name: string) => `<xsd:import namespace="${ns}" schemaLocation="${esc(`${address}?xsd=${name}`)}"/>`;
+const importSchema = (address: string, ns: string, name: string) => `<xsd:import namespace="${ns}" schemaLocation="${escapeXml(`${address}?xsd=${name}`)}"/>`;
 
-const includeSchema = (address: string, name: string) => `<xsd:include schemaLocation="${esc(`${address}?xsd=${name}`)}"/>`;
+const includeSchema = (address: string, name: string) => `<xsd:include schemaLocation="${escapeXml(`${address}?xsd=${name}`)}"/>`;
 
 const op = (name: string, inMsg: string, inEl: string, inAction: string, outMsg: string, outEl: string, outAction: string): Operation => ({
   name,
@@ -218,12 +218,12 @@ export function wsdlFor(endpoint: DmpEndpoint, address: string): string | undefi
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
     `<wsdl:definitions name="${s.name}" targetNamespace="${s.tns}" xmlns:wsdl="${WSDL}" xmlns:soap12="${SOAP12}" xmlns:wsaw="${WSAW}" xmlns:xsd="${XSD}"${xmlns}>` +
-    `<wsdl:documentation>${esc(s.documentation)}</wsdl:documentation>` +
+    `<wsdl:documentation>${escapeXml(s.documentation)}</wsdl:documentation>` +
     `<wsdl:types>${s.types(address)}</wsdl:types>` +
     messages +
     `<wsdl:portType name="${s.portType}">${portOps}</wsdl:portType>` +
     `<wsdl:binding name="${s.binding}" type="tns:${s.portType}"><soap12:binding style="document" transport="${HTTP}"/><wsaw:UsingAddressing required="true"/>${bindingOps}</wsdl:binding>` +
-    `<wsdl:service name="${s.name}Service"><wsdl:port name="${s.port}" binding="tns:${s.binding}"><soap12:address location="${esc(address)}"/></wsdl:port></wsdl:service>` +
+    `<wsdl:service name="${s.name}Service"><wsdl:port name="${s.port}" binding="tns:${s.binding}"><soap12:address location="${escapeXml(address)}"/></wsdl:port></wsdl:service>` +
     `</wsdl:definitions>`
   );
 }

@@ -4,6 +4,7 @@
  * domain (what client tools read with `//n:Domaine/n:Nom`). The root element name and the comment are
  * segur-sim's choice (no published sample was reachable).
  */
+import { escapeXml } from '../core/xml/escape.js';
 import { TRUST_LIST_NAMESPACE } from './constants.js';
 import type { MailDirectory } from './directory.js';
 
@@ -17,8 +18,4 @@ export function trustListXml(directory: MailDirectory, generatedAt: Date): strin
     '</ListeBlanche>',
     '',
   ].join('\n');
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -3,13 +3,7 @@ import { createHash } from 'node:crypto';
 import { hash32 } from '../../core/random.js';
 import type { XmlEl } from '../../core/xml/tree.js';
 
-const NEEDS_ESCAPE = /[<>&'"]/;
-const ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' };
-
-/** Escapes text for an element or attribute value; returns the string itself when nothing needs escaping. */
-export function esc(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? text.replace(/[<>&'"]/g, (ch) => ESCAPES[ch]!) : text;
-}
+export { escapeXml as esc } from '../../core/xml/escape.js';
 
 /** Children with this local name (any namespace: real clients put ebRIM in rim, lcm or the default namespace). */
 export function kids(el: XmlEl | undefined, name: string): XmlEl[] {
