@@ -143,14 +143,7 @@ export function buildMdn(input: MdnInput): Buffer {
   report.push(`Disposition: ${dispositionField(d)}`);
   if (d.type === 'processed-error') report.push(`Error: ${d.code}^${d.label}`);
   const head = [
-    `From: <${input.reader}>`,
-    `To: <${input.to}>`,
-    `Subject: ${encodeHeader(subject)}`,
-    `Date: ${rfc5322Date(date)}`,
-    `Message-ID: <mdn.${rnd()}@${domainOf(input.reader)}>`,
-    ...(input.facts.messageId ? [`In-Reply-To: ${input.facts.messageId}`, `References: ${input.facts.messageId}`] : []),
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
+    ...replyHeader(input, subject, date, `mdn.${rnd()}`),
     `Content-Type: multipart/report; report-type=disposition-notification; boundary="${boundary}"`,
     '',
     'This is a MIME-encapsulated message.',
@@ -200,14 +193,7 @@ export function buildStandardErrorMail(input: StandardErrorInput): Buffer {
   const subject = notificationSubject(input.facts.subject, { type: 'processed-error', code: input.code, label: input.label });
   const attachments = leafAttachments(input.mime.root).map((p) => input.original.subarray(p.headerStart, p.bodyEnd));
   const head = [
-    `From: <${input.reader}>`,
-    `To: <${input.to}>`,
-    `Subject: ${encodeHeader(subject)}`,
-    `Date: ${rfc5322Date(date)}`,
-    `Message-ID: <ko.${rnd()}@${domainOf(input.reader)}>`,
-    ...(input.facts.messageId ? [`In-Reply-To: ${input.facts.messageId}`, `References: ${input.facts.messageId}`] : []),
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
+    ...replyHeader(input, subject, date, `ko.${rnd()}`),
     `Content-Type: multipart/mixed; boundary="${boundary}"`,
     '',
     `--${boundary}`,
@@ -227,6 +213,20 @@ export function buildStandardErrorMail(input: StandardErrorInput): Buffer {
   for (const a of attachments) chunks.push(Buffer.from(`\r\n--${boundary}\r\n`), a);
   chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`));
   return Buffer.concat(chunks);
+}
+
+/** The header both automatic answers share: from the reader to the sender, threaded on the original. */
+function replyHeader(input: { reader: string; to: string; facts: OriginalFacts }, subject: string, date: Date, idLocalPart: string): string[] {
+  return [
+    `From: <${input.reader}>`,
+    `To: <${input.to}>`,
+    `Subject: ${encodeHeader(subject)}`,
+    `Date: ${rfc5322Date(date)}`,
+    `Message-ID: <${idLocalPart}@${domainOf(input.reader)}>`,
+    ...(input.facts.messageId ? [`In-Reply-To: ${input.facts.messageId}`, `References: ${input.facts.messageId}`] : []),
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+  ];
 }
 
 function leafAttachments(part: MimePart, out: MimePart[] = [], depth = 0): MimePart[] {
