@@ -3,7 +3,7 @@
  * headers required as the live DMP requires them (dmp.md §2.1), the response envelope with Action,
  * MessageID, To and RelatesTo echoed, and SOAP faults.
  */
-import { createHash } from 'node:crypto';
+import { uuidFromText } from '../core/random.js';
 import { child, type XmlEl } from '../core/xml/tree.js';
 import { escapeXml } from '../core/xml/escape.js';
 import { NS, WSA_ANONYMOUS } from './constants.js';
@@ -63,8 +63,7 @@ export function requireAddressing(env: Envelope): { action: string; messageId: s
 
 /** A response MessageID derived from the request's, so the same calls give the same bytes (DESIGN.md §4). */
 export function responseMessageId(requestMessageId: string, action: string): string {
-  const h = createHash('sha1').update(`${requestMessageId}|${action}`).digest('hex');
-  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return `urn:uuid:${uuidFromText(`${requestMessageId}|${action}`)}`;
 }
 
 /** The whole response envelope, SOAP 1.2, WS-Addressing headers first as CXF writes them. */

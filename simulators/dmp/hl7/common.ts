@@ -8,6 +8,7 @@
  * apostrophe stays an apostrophe, as in the samples.
  */
 import { createHash } from 'node:crypto';
+import { uuidFromText } from '../../core/random.js';
 import { child, type XmlEl } from '../../core/xml/tree.js';
 import { DMP_DEVICE_OID, NS } from '../constants.js';
 import type { DmpCall } from '../types.js';
@@ -44,8 +45,7 @@ export function parseHl7Time(s: string | undefined): number | undefined {
 
 /** A UUID derived from the request's MessageID and a salt: the same calls give the same bytes. */
 export function derivedUuid(call: Pick<DmpCall, 'messageId'>, salt: string): string {
-  const h = createHash('sha1').update(`${call.messageId}|${salt}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return uuidFromText(`${call.messageId}|${salt}`);
 }
 
 /** The legacy INS-C the DMP still returns beside the INS (22 digits). Synthetic: derived from the INS. */

@@ -1,6 +1,5 @@
 /** Small XML helpers of the XDS codec, tuned for rendering large query responses. */
-import { createHash } from 'node:crypto';
-import { hash32 } from '../../core/random.js';
+import { hash32, uuidFromText } from '../../core/random.js';
 import type { XmlEl } from '../../core/xml/tree.js';
 
 export { escapeXml as esc } from '../../core/xml/escape.js';
@@ -21,8 +20,7 @@ export function kid(el: XmlEl | undefined, name: string): XmlEl | undefined {
 
 /** A UUID (`urn:uuid:…`) derived from a text: registry-assigned ids are deterministic (DESIGN.md §4). */
 export function uuidFrom(text: string): string {
-  const h = createHash('sha1').update(text).digest('hex');
-  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return `urn:uuid:${uuidFromText(text)}`;
 }
 
 /**
