@@ -113,6 +113,24 @@ describe('MSSanté content validation', () => {
     expect(readZip(zipSync({ a: new Uint8Array(8 * 1024 * 1024) }, { level: 9 }))).toMatchObject({ ok: false, reason: 'limits' });
   });
 
+  it('reads stored and deflated entries, and refuses an entry that inflates past the size its directory declares', () => {
+    const text = strToU8('<ClinicalDocument/>'.repeat(200));
+    const zip = zipSync({ 'stored.txt': [strToU8('as is'), { level: 0 }], 'deflated.xml': text });
+    const reading = readZip(zip);
+    expect(reading.ok && new TextDecoder().decode(reading.entries.get('stored.txt'))).toBe('as is');
+    expect(reading.ok && new Uint8Array(reading.entries.get('deflated.xml')!)).toEqual(text);
+    // Lower the declared uncompressed size in the central directory entry of deflated.xml.
+    const lying = Uint8Array.from(zip);
+    const view = new DataView(lying.buffer);
+    for (let i = lying.length - 22; i >= 0; i--) {
+      if (view.getUint32(i, true) === 0x02014b50 && new TextDecoder().decode(lying.subarray(i + 46, i + 46 + view.getUint16(i + 28, true))) === 'deflated.xml') {
+        view.setUint32(i + 24, 100, true);
+        break;
+      }
+    }
+    expect(readZip(lying)).toMatchObject({ ok: false, reason: 'malformed', message: expect.stringContaining('more than the 100 bytes') });
+  });
+
   it('reports a malformed or truncated zip as a verdict', async () => {
     expect(errorRules(await check({ xdm: strToU8('this is not a zip at all') }))).toContain('mss.xdm.zip');
     const good = buildXdm(INS);
