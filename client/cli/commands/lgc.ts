@@ -1,0 +1,53 @@
+/**
+ * The reference LGC from the command line: `segur-sim flow <name>` runs a Ségur flow step by step against a
+ * running simulator; `segur-sim report` prints the dashboard figures from the LGC's records.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { lookupCode } from '../../../fixtures/documents/index.js';
+import { LgcEnvironment } from '../../lgc/environment.js';
+import { FLOWS, runFlow } from '../../lgc/flows/index.js';
+import { LgcRecords } from '../../lgc/records.js';
+import { computeReport, formatReport } from '../../lgc/report.js';
+import { common, print, type Common } from './admin-commands.js';
+
+interface LgcOptions extends Common {
+  lgcDir: string;
+  memory?: boolean;
+}
+
+function lgcDir(cmd: Command): Command {
+  return cmd
+    .option('--lgc-dir <dir>', "where the reference LGC keeps its records (env SEGUR_SIM_LGC_DIR)", process.env.SEGUR_SIM_LGC_DIR ?? join('.segur-sim', 'lgc'))
+    .option('--memory', 'keep no records on disk (the report then only sees this run)');
+}
+
+export function registerLgc(program: Command): void {
+  const flow = program.command('flow').description('run a Ségur flow of the reference practice software (LGC) against the running simulator');
+  flow
+    .command('list')
+    .description('the flows')
+    .option('--json', 'print JSON instead of text')
+    .action((o: { json?: boolean }) => print(o.json, FLOWS.map(({ name, title, description }) => ({ name, title, description })), () => FLOWS.map((f) => `${f.name.padEnd(14)} ${f.description}`).join('\n')));
+
+  lgcDir(common(flow.command('run <name>', { isDefault: true }).description('run one flow (`segur-sim flow consultation`)')))
+    .option('--professional <id>', 'log in as this professional (id, RPPS or idNat; default: the main médecin traitant)')
+    .option('--patient <id>', 'with this patient (id or INS; default: a patient with a carte Vitale and an open DMP)')
+    .option('--scenario <name>', 'a library scenario applied to this run only (X-Segur-Scenario)')
+    .action(async (name: string, o: LgcOptions & { professional?: string; patient?: string; scenario?: string }) => {
+      const env = await LgcEnvironment.connect({ url: o.url, sandbox: o.sandbox });
+      const records = await LgcRecords.open(o.memory ? undefined : o.lgcDir, env.sandbox);
+      const result = await runFlow(name, { env, records, professional: o.professional, patient: o.patient, scenario: o.scenario, out: o.json ? undefined : (l) => console.log(l) });
+      if (o.json) console.log(JSON.stringify(result, null, 2));
+      if (!result.ok) process.exitCode = 1;
+    });
+
+  lgcDir(common(program.command('report').description('dashboard figures of the reference LGC (LGC.MDV.07, TBB.INS.01/02) from its records')))
+    .option('--rpps <rpps>', 'one professional only')
+    .option('--since <date>', 'activity from this date (YYYY-MM-DD)')
+    .action(async (o: LgcOptions & { rpps?: string; since?: string }) => {
+      const records = await LgcRecords.open(o.lgcDir, o.sandbox);
+      const report = computeReport(records, { rpps: o.rpps, since: o.since });
+      print(o.json, report, () => formatReport(report, (code) => lookupCode('typeCode', code)?.display ?? ''));
+    });
+}

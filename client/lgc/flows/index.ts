@@ -1,0 +1,99 @@
+/**
+ * The Ségur flows the reference LGC runs end to end, by name (`segur-sim flow <name>`, suites), and the
+ * default cast: the world's main médecin traitant and a patient of theirs with a carte Vitale, a
+ * qualified-able INS and an open DMP holding documents.
+ */
+import { dmpDossierSeedFor, seededDmpEntries } from '../../../fixtures/dmp.js';
+import { dmpCast } from '../../../fixtures/professionals.js';
+import type { Patient, Professional, World } from '../../../fixtures/index.js';
+import { LgcError, type LgcEnvironment } from '../environment.js';
+import { LgcRecords } from '../records.js';
+import { FlowRun, type FlowOutput, type FlowResult } from '../run.js';
+import { LgcSession } from '../session.js';
+import { consultationFlow } from './consultation.js';
+
+export interface FlowContext {
+  session: LgcSession;
+  run: FlowRun;
+  patient: Patient;
+}
+
+export interface FlowDefinition {
+  name: string;
+  title: string;
+  description: string;
+  run(ctx: FlowContext): Promise<unknown>;
+}
+
+export const FLOWS: readonly FlowDefinition[] = [
+  {
+    name: 'consultation',
+    title: 'Consultation',
+    description: 'PSC login (code flow, then CIBA) → carte Vitale → INSi → 1-click qualification → TD0.2 → DMP information recorded → DMP consulted (counts, search, import, PDF and CDA N3 views, newer versions)',
+    run: ({ session, run, patient }) => consultationFlow(session, run, { patient }),
+  },
+];
+
+export function flowByName(name: string): FlowDefinition {
+  const f = FLOWS.find((x) => x.name === name);
+  if (!f) throw new LgcError(`unknown flow "${name}" (known: ${FLOWS.map((x) => x.name).join(', ')})`);
+  return f;
+}
+
+/** The professional flows log in as by default: the main médecin traitant of the seeded DMPs. */
+export function defaultProfessional(world: World): Professional {
+  const pro = dmpCast(world.professionals).mainMedecinTraitant;
+  if (!pro) throw new LgcError('the world has no médecin to log in as');
+  return pro;
+}
+
+/**
+ * A patient for the flows: an ouvrant droit whose card carries their own NIR, with an NIR INS and no magic
+ * behaviour, an open DMP with at least three documents, on which `pro` is médecin traitant when possible.
+ */
+export function defaultPatient(world: World, pro: Professional): Patient {
+  const candidates = world.patients.filter((p) => {
+    if (!p.ins || p.ins.type !== 'NIR' || p.magic?.length || p.vitale?.role !== 'ouvrant-droit' || p.identity.insiForbidden) return false;
+    const d = dmpDossierSeedFor(world, p.id);
+    return d?.status === 'active' && seededDmpEntries(world, p.id).length >= 3;
+  });
+  const mine = candidates.find((p) => dmpDossierSeedFor(world, p.id)!.authorizations.some((a) => a.psIdNat === pro.idNat && a.status === 'VALIDE'));
+  const p = mine ?? candidates[0];
+  if (!p) throw new LgcError('the world has no patient fit for the flows (carte Vitale, NIR INS, open DMP with documents)');
+  return p;
+}
+
+export interface RunFlowOptions {
+  env: LgcEnvironment;
+  /** The LGC's records; default: a fresh in-memory store. */
+  records?: LgcRecords;
+  /** Professional id, RPPS or idNat (default: the main médecin traitant). */
+  professional?: string;
+  /** Patient id or INS matricule (default: `defaultPatient`). */
+  patient?: string;
+  /** A library scenario applied to this flow's calls only (X-Segur-Scenario). */
+  scenario?: string;
+  timeoutMs?: number;
+  out?: FlowOutput;
+}
+
+/** Runs one flow; never throws for a failing step (the result says where it stopped). */
+export async function runFlow(name: string, opts: RunFlowOptions): Promise<FlowResult & { outcome?: unknown }> {
+  const def = flowByName(name);
+  const { env } = opts;
+  const pro = opts.professional ? env.professional(opts.professional) : defaultProfessional(env.world);
+  const patient = opts.patient ? env.patient(opts.patient) : defaultPatient(env.world, pro);
+  const records = opts.records ?? (await LgcRecords.open(undefined, env.sandbox));
+  const session = new LgcSession({ env, records, professional: pro, scenario: opts.scenario, timeoutMs: opts.timeoutMs });
+  const run = new FlowRun(def.name, env.sandbox, opts.out);
+  run.note(`${pro.firstName} ${pro.lastName} (RPPS ${pro.rpps}) with ${patient.firstName} ${patient.birthName} (${patient.id})`);
+  let outcome: unknown;
+  try {
+    outcome = await def.run({ session, run, patient });
+  } catch (err) {
+    run.fail(err);
+  } finally {
+    session.close();
+  }
+  return { ...run.result(), outcome };
+}
