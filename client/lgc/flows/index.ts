@@ -11,6 +11,7 @@ import { LgcRecords } from '../records.js';
 import { FlowRun, type FlowOutput, type FlowResult } from '../run.js';
 import { LgcSession } from '../session.js';
 import { consultationFlow } from './consultation.js';
+import { receptionFlow } from './reception.js';
 
 export interface FlowContext {
   session: LgcSession;
@@ -31,6 +32,12 @@ export const FLOWS: readonly FlowDefinition[] = [
     title: 'Consultation',
     description: 'PSC login (code flow, then CIBA) → carte Vitale → INSi → 1-click qualification → TD0.2 → DMP information recorded → DMP consulted (counts, search, import, PDF and CDA N3 views, newer versions)',
     run: ({ session, run, patient }) => consultationFlow(session, run, { patient }),
+  },
+  {
+    name: 'reception',
+    title: 'Reception',
+    description: 'lab and imaging results arrive by MSSanté → IMAP (XOAUTH2) → worklist → matched by INS → integrated; a replacement and a deletion request handled',
+    run: ({ session, run, patient }) => receptionFlow(session, run, { patient }),
   },
 ];
 
