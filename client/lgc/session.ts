@@ -3,7 +3,12 @@
  * built the way a certified practice software builds them (INSi with the INSI-AUTO organisation certificate,
  * the DMP with a PSC-mode VIHF and the professional's certificate, MSSanté with the PSC token...).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OidGenerator } from '../../fixtures/documents/index.js';
 import type { Patient, Professional, Structure } from '../../fixtures/index.js';
+import { MssanteSender } from '../mssante/index.js';
 import { buildVihf, DmpClient, INS_OID, vihfFromBuilder, type DmpLps, type VihfRequest, type VihfSource } from '../dmp/index.js';
 import { InsiClient, type LpsInfo } from '../insi/index.js';
 import { approveCiba, headlessLogin, PscClient, setPscSandbox, startCiba, type PscUserInfo } from '../psc/index.js';
@@ -17,6 +22,10 @@ export const LGC_SOFTWARE = {
   dmp: { nom: 'SEGUR-SIM LGC', version: '1.0', homologation: 'DMP-SEGURSIM-0001', oid: '1.2.250.1.999.7301.20', id: 'segur-sim-lgc' } satisfies DmpLps,
   /** The simulator's registered LGC client (simulators/psc/README.md). */
   psc: { clientId: 'segur-sim-lgc', clientSecret: 'segur-sim-lgc-secret', redirectUri: 'http://localhost:7080/callback' },
+  /** X-MSS-NIL: the product reference sent on every MSSanté message. */
+  mssNil: 'SEGURSIM-LGC-1.0',
+  /** XDS sourceId of the submission sets the LGC writes. */
+  sourceId: '1.2.250.1.999.7301.20',
 } as const;
 
 const PSC_REALM = '/auth/realms/esante-wallet';
@@ -29,6 +38,8 @@ export interface LgcSessionOptions {
   scenario?: string;
   /** Per-call timeout of the service clients (default 15 s). */
   timeoutMs?: number;
+  /** Where the LGC keeps files of its own (the DMP feeding queue); default: a new temporary directory. */
+  dataDir?: string;
 }
 
 export class LgcSession {
@@ -37,6 +48,9 @@ export class LgcSession {
   readonly professional: Professional;
   readonly structure: Structure;
   readonly timeoutMs: number;
+  readonly dataDir: string;
+  /** uniqueIds of the documents this session writes (unique across sessions: seeded with the start time). */
+  readonly oids: OidGenerator;
   private psc: PscClient | undefined;
   private info: PscUserInfo | undefined;
   private readonly closers: (() => void)[] = [];
@@ -47,6 +61,29 @@ export class LgcSession {
     this.professional = opts.professional;
     this.structure = opts.env.structureOf(opts.professional);
     this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'segur-sim-lgc-'));
+    this.oids = new OidGenerator(['segur-sim-lgc', opts.env.sandbox, opts.professional.id, Date.now(), Math.random()]);
+  }
+
+  /** The professional's personal MSSanté mailbox. */
+  get mailbox(): string {
+    const box = this.env.world.mailboxes.find((m) => m.ownerId === this.professional.id && m.type === 'PER');
+    if (!box) throw new Error(`${this.professional.id} has no personal MSSanté mailbox`);
+    return box.address;
+  }
+
+  /** SMTP submission (STARTTLS, XOAUTH2 with the PSC access token) from the personal mailbox. */
+  async mssSender(): Promise<MssanteSender> {
+    const c = new MssanteSender({
+      smtp: { host: this.env.listeners.smtp.host, port: this.env.listeners.smtp.port },
+      tls: { ca: this.env.caPem, servername: 'localhost' },
+      auth: { user: this.mailbox, sandbox: this.sandbox, accessToken: await this.accessToken() },
+      nil: LGC_SOFTWARE.mssNil,
+      application: { name: 'segur-sim reference LGC', version: '1.0', vendor: 'segur-sim' },
+      timeoutMs: this.timeoutMs,
+    });
+    this.closers.push(() => c.close());
+    return c;
   }
 
   get sandbox(): string {

@@ -11,6 +11,7 @@ import { LgcRecords } from '../records.js';
 import { FlowRun, type FlowOutput, type FlowResult } from '../run.js';
 import { LgcSession } from '../session.js';
 import { consultationFlow } from './consultation.js';
+import { productionFlow } from './production.js';
 import { receptionFlow } from './reception.js';
 
 export interface FlowContext {
@@ -32,6 +33,12 @@ export const FLOWS: readonly FlowDefinition[] = [
     title: 'Consultation',
     description: 'PSC login (code flow, then CIBA) → carte Vitale → INSi → 1-click qualification → TD0.2 → DMP information recorded → DMP consulted (counts, search, import, PDF and CDA N3 views, newer versions)',
     run: ({ session, run, patient }) => consultationFlow(session, run, { patient }),
+  },
+  {
+    name: 'production',
+    title: 'Production',
+    description: 'VSM (CDA N3 + PDF) and CR de consultation → background DMP feed with a cancellable deferral → MSSanté to a correspondent found in the Annuaire Santé and to the patient’s Mon espace santé mailbox',
+    run: ({ session, run, patient }) => productionFlow(session, run, { patient }),
   },
   {
     name: 'reception',

@@ -26,13 +26,6 @@ interface SentView {
   delivery: { address: string; status: string; uid?: number; diagnostic?: string }[];
 }
 
-/** The professional's personal MSSanté mailbox. */
-export function personalMailbox(session: LgcSession): string {
-  const box = session.env.world.mailboxes.find((m) => m.ownerId === session.professional.id && m.type === 'PER');
-  if (!box) throw new Error(`${session.professional.id} has no personal MSSanté mailbox`);
-  return box.address;
-}
-
 /** A patient the practice knows: the record, qualified by INSi (traits) when it is new. */
 export async function knownPatient(session: LgcSession, run: FlowRun, patient: Patient): Promise<LgcPatientRecord> {
   const existing = session.records.patient(patient.id);
@@ -61,7 +54,7 @@ export function worklistPatients(records: readonly LgcPatientRecord[]): LocalPat
 
 export async function receptionFlow(session: LgcSession, run: FlowRun, opts: { patient: Patient }): Promise<ReceptionOutcome> {
   const { env, records, professional: pro } = session;
-  const mailbox = personalMailbox(session);
+  const mailbox = session.mailbox;
   await run.step('Pro Santé Connect: authorization-code flow (e-CPS)', async (s) => {
     const ui = await session.loginCodeFlow();
     s.detail(`${ui.SubjectNameID}, mailbox ${mailbox}`);

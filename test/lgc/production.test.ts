@@ -1,0 +1,56 @@
+/**
+ * The production flow of the reference LGC against a real host: documents written, fed to the DMP in the
+ * background, sent by MSSanté to a correspondent found in the Annuaire Santé and to the patient.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LgcEnvironment } from '../../client/lgc/environment.js';
+import { defaultPatient, defaultProfessional, runFlow } from '../../client/lgc/flows/index.js';
+import { LgcRecords } from '../../client/lgc/records.js';
+import { computeReport } from '../../client/lgc/report.js';
+import { LgcSession } from '../../client/lgc/session.js';
+import { searchDocuments } from '../../client/dmp/index.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+
+let th: TestHost;
+let env: LgcEnvironment;
+const sandbox = `lgc-production-${randomUUID().slice(0, 8)}`;
+
+beforeAll(async () => {
+  th = await startTestHost();
+  env = await LgcEnvironment.connect({ url: th.http, sandbox });
+});
+afterAll(async () => {
+  await th?.close();
+});
+
+describe('production flow', () => {
+  it('feeds the DMP (the cancelled draft never arrives), mails the correspondent and the patient, and counts it all', async () => {
+    const records = await LgcRecords.open(undefined, sandbox);
+    const result = await runFlow('production', { env, records });
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const pro = defaultProfessional(env.world);
+    const patient = defaultPatient(env.world, pro);
+
+    // In the DMP: both documents, not the draft.
+    const session = new LgcSession({ env, records, professional: pro });
+    const found = await searchDocuments(await session.dmp(), session.insOf(patient), {});
+    session.close();
+    const titles = found.documents.map((d) => d.title);
+    expect(titles).toContain('Synthèse médicale');
+    expect(titles).toContain('Compte rendu de consultation');
+    expect(titles).not.toContain('Brouillon');
+
+    // Delivered: the correspondent's and the patient's mailboxes received it (simulator journal).
+    const journal = await th.admin.journal(sandbox, { service: 'mssante', operation: 'smtp.data' });
+    const delivered = journal.entries.flatMap((e) => ((e.summary as { to?: { address: string; status: string }[] }).to ?? []).filter((t) => t.status === 'delivered').map((t) => t.address));
+    expect(delivered).toContain(patient.mssPatientAddress);
+    expect(delivered.some((a) => a !== patient.mssPatientAddress)).toBe(true);
+
+    const report = computeReport(records);
+    const total = (kind: 'dmp.fed' | 'mss.sent.pro' | 'mss.sent.citizen') => report.rows.reduce((n, r) => n + (r.counts[kind] ?? 0), 0);
+    expect([total('dmp.fed'), total('mss.sent.pro'), total('mss.sent.citizen')]).toEqual([2, 2, 2]);
+    expect(new Set(report.rows.filter((r) => r.counts['dmp.fed']).map((r) => r.typeCode))).toEqual(new Set(['SYNTH', '11488-4']));
+  }, 120_000);
+});
