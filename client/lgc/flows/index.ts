@@ -13,6 +13,7 @@ import { LgcSession } from '../session.js';
 import { consultationFlow } from './consultation.js';
 import { productionFlow } from './production.js';
 import { receptionFlow } from './reception.js';
+import { resilienceFlow } from './resilience.js';
 
 export interface FlowContext {
   session: LgcSession;
@@ -25,6 +26,8 @@ export interface FlowDefinition {
   title: string;
   description: string;
   run(ctx: FlowContext): Promise<unknown>;
+  /** The default patient when none is given (default: `defaultPatient`). */
+  patient?: (world: World, pro: Professional, records: LgcRecords) => Patient;
 }
 
 export const FLOWS: readonly FlowDefinition[] = [
@@ -46,6 +49,18 @@ export const FLOWS: readonly FlowDefinition[] = [
     description: 'lab and imaging results arrive by MSSanté → IMAP (XOAUTH2) → worklist → matched by INS → integrated; a replacement and a deletion request handled',
     run: ({ session, run, patient }) => receptionFlow(session, run, { patient }),
   },
+  {
+    name: 'resilience',
+    title: 'Resilience',
+    description: 'INSi outage → provisional identity kept, retried until qualified; DMP down during feeding → queued → sent alone when back (scenarios insi-outage, dmp-outage)',
+    run: ({ session, run, patient }) => resilienceFlow(session, run, { patient }),
+    // A patient new to the LGC: the flow registers them at the desk.
+    patient: (world, _pro, records) => {
+      const p = world.patients.find((x) => x.ins?.type === 'NIR' && !x.magic?.length && !x.identity.insiForbidden && !records.patient(x.id));
+      if (!p) throw new LgcError('every patient of the world is already in the LGC records');
+      return p;
+    },
+  },
 ];
 
 export function flowByName(name: string): FlowDefinition {
@@ -65,7 +80,7 @@ export function defaultProfessional(world: World): Professional {
  * A patient for the flows: an ouvrant droit whose card carries their own NIR, with an NIR INS and no magic
  * behaviour, an open DMP with at least three documents, on which `pro` is médecin traitant when possible.
  */
-export function defaultPatient(world: World, pro: Professional): Patient {
+export function defaultPatient(world: World, pro: Professional, _records?: LgcRecords): Patient {
   const candidates = world.patients.filter((p) => {
     if (!p.ins || p.ins.type !== 'NIR' || p.magic?.length || p.vitale?.role !== 'ouvrant-droit' || p.identity.insiForbidden) return false;
     const d = dmpDossierSeedFor(world, p.id);
@@ -96,8 +111,8 @@ export async function runFlow(name: string, opts: RunFlowOptions): Promise<FlowR
   const def = flowByName(name);
   const { env } = opts;
   const pro = opts.professional ? env.professional(opts.professional) : defaultProfessional(env.world);
-  const patient = opts.patient ? env.patient(opts.patient) : defaultPatient(env.world, pro);
   const records = opts.records ?? (await LgcRecords.open(undefined, env.sandbox));
+  const patient = opts.patient ? env.patient(opts.patient) : (def.patient ?? defaultPatient)(env.world, pro, records);
   const session = new LgcSession({ env, records, professional: pro, scenario: opts.scenario, timeoutMs: opts.timeoutMs });
   const run = new FlowRun(def.name, env.sandbox, opts.out);
   run.note(`${pro.firstName} ${pro.lastName} (RPPS ${pro.rpps}) with ${patient.firstName} ${patient.birthName} (${patient.id})`);

@@ -1,0 +1,43 @@
+/**
+ * The resilience flow of the reference LGC against a real host: INSi and DMP outages (library scenarios
+ * activated in the sandbox) and how the LGC keeps the identity provisional and the document queued.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LgcEnvironment } from '../../client/lgc/environment.js';
+import { runFlow } from '../../client/lgc/flows/index.js';
+import { LgcRecords } from '../../client/lgc/records.js';
+import { startTestHost, type TestHost } from '../support/host.js';
+
+let th: TestHost;
+let env: LgcEnvironment;
+const sandbox = `lgc-resilience-${randomUUID().slice(0, 8)}`;
+
+beforeAll(async () => {
+  th = await startTestHost();
+  env = await LgcEnvironment.connect({ url: th.http, sandbox });
+});
+afterAll(async () => {
+  await th?.close();
+});
+
+describe('resilience flow', () => {
+  it('keeps the identity provisional through an INSi outage and queues the DMP feed through a DMP outage', async () => {
+    const records = await LgcRecords.open(undefined, sandbox);
+    const result = await runFlow('resilience', { env, records });
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const outcome = result.outcome as { insiAttempts: number; feedEvents: string[] };
+    // insi-outage faults three calls: the fourth answers.
+    expect(outcome.insiAttempts).toBe(4);
+    expect(outcome.feedEvents[0]).toBe('scheduled');
+    expect(outcome.feedEvents).toContain('queued');
+    expect(outcome.feedEvents.at(-1)).toBe('sent');
+    expect(records.patients).toHaveLength(1);
+    expect(records.patients[0]!.status).toBe('QUAL');
+    // The outages were the sandbox's scenarios, and they are off again.
+    expect((await th.admin.activeScenarios(sandbox)).active).toEqual([]);
+    const insi = await th.admin.journal(sandbox, { service: 'insi' });
+    expect(insi.entries.filter((e) => e.response.status === 500)).toHaveLength(3);
+  }, 120_000);
+});
