@@ -27,7 +27,7 @@ try {
 } catch (err) {
   // Expected failures print one clear message, never a stack trace.
   if (err instanceof CommanderError) process.exit(err.exitCode);
-  if (err instanceof AdminApiError || (err instanceof Error && (err.name === 'ConfigError' || err.name === 'LgcError'))) {
+  if (err instanceof AdminApiError || (err instanceof Error && (err.name === 'ConfigError' || err.name === 'LgcError' || err.name === 'SuiteFileError'))) {
     console.error(`segur-sim: ${err.message}`);
     process.exit(2);
   }

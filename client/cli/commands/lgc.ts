@@ -9,6 +9,9 @@ import { LgcEnvironment } from '../../lgc/environment.js';
 import { FLOWS, runFlow } from '../../lgc/flows/index.js';
 import { LgcRecords } from '../../lgc/records.js';
 import { computeReport, formatReport } from '../../lgc/report.js';
+import { caseLine, junitXml, writeReport } from '../../lgc/suite/reports.js';
+import { runSuites } from '../../lgc/suite/runner.js';
+import { loadSuites } from '../../lgc/suite/suite-file.js';
 import { common, print, type Common } from './admin-commands.js';
 
 interface LgcOptions extends Common {
@@ -40,6 +43,23 @@ export function registerLgc(program: Command): void {
       const result = await runFlow(name, { env, records, professional: o.professional, patient: o.patient, scenario: o.scenario, out: o.json ? undefined : (l) => console.log(l) });
       if (o.json) console.log(JSON.stringify(result, null, 2));
       if (!result.ok) process.exitCode = 1;
+    });
+
+  common(program.command('suite <path>').description('run scenario suites (a YAML file or a directory of them) in fresh sandboxes; non-zero exit when a case fails'), false)
+    .option('--junit <path>', 'write a JUnit XML report there')
+    .option('--json-report <path>', 'write the full JSON report there')
+    .option('--parallel <n>', 'cases at once when a suite does not say (default 2)', (v) => Number(v))
+    .option('--keep-sandboxes', 'keep every sandbox (default: only those of failed cases)')
+    .action(async (path: string, o: Common & { junit?: string; jsonReport?: string; parallel?: number; keepSandboxes?: boolean }) => {
+      const suites = await loadSuites(path);
+      const cases = suites.reduce((n, s) => n + s.cases.length, 0);
+      if (!o.json) console.log(`${cases} case(s) in ${suites.length} suite(s) against ${o.url}`);
+      const report = await runSuites(suites, { url: o.url, parallel: o.parallel, keepSandboxes: o.keepSandboxes, onCase: o.json ? undefined : (c) => console.log(caseLine(c)) });
+      if (o.junit) await writeReport(o.junit, junitXml(report));
+      if (o.jsonReport) await writeReport(o.jsonReport, `${JSON.stringify(report, null, 2)}\n`);
+      if (o.json) console.log(JSON.stringify(report, null, 2));
+      else console.log(`${report.failed ? '✖' : '✔'} ${report.passed} passed, ${report.failed} failed in ${(report.ms / 1000).toFixed(1)} s${o.junit ? ` — JUnit: ${o.junit}` : ''}`);
+      if (report.failed) process.exitCode = 1;
     });
 
   lgcDir(common(program.command('report').description('dashboard figures of the reference LGC (LGC.MDV.07, TBB.INS.01/02) from its records')))

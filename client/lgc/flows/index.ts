@@ -117,11 +117,15 @@ export async function runFlow(name: string, opts: RunFlowOptions): Promise<FlowR
   const run = new FlowRun(def.name, env.sandbox, opts.out);
   run.note(`${pro.firstName} ${pro.lastName} (RPPS ${pro.rpps}) with ${patient.firstName} ${patient.birthName} (${patient.id})`);
   let outcome: unknown;
+  // The clients' own timers (feeding-queue deferrals, retry back-offs) are unref'd, as a library's should
+  // be: while a flow runs, this keeps the process from exiting under them.
+  const alive = setInterval(() => undefined, 60_000);
   try {
     outcome = await def.run({ session, run, patient });
   } catch (err) {
     run.fail(err);
   } finally {
+    clearInterval(alive);
     session.close();
   }
   return { ...run.result(), outcome };
