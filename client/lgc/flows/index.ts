@@ -10,6 +10,7 @@ import { LgcError, type LgcEnvironment } from '../environment.js';
 import { LgcRecords } from '../records.js';
 import { FlowRun, type FlowOutput, type FlowResult } from '../run.js';
 import { LgcSession } from '../session.js';
+import { childHealthFlow, defaultChild } from './child-health.js';
 import { consultationFlow } from './consultation.js';
 import { productionFlow } from './production.js';
 import { receptionFlow } from './reception.js';
@@ -60,6 +61,13 @@ export const FLOWS: readonly FlowDefinition[] = [
       if (!p) throw new LgcError('every patient of the world is already in the LGC records');
       return p;
     },
+  },
+  {
+    name: 'child-health',
+    title: 'Child health and vaccination',
+    description: 'wave 2: the growth measures (CSE-MDE) and the vaccination note (VAC-NOTE), CDA R2 N3, written and fed to the child’s DMP, then found there',
+    run: ({ session, run, patient }) => childHealthFlow(session, run, { patient }),
+    patient: (world) => defaultChild(world),
   },
 ];
 
