@@ -25,7 +25,11 @@ export function assertionPs(security: XmlEl | undefined): XmlEl | undefined {
   return security?.children.find((c) => c.name === 'Assertion' && c.ns === NS.saml2 && !isVitaleAssertion(c));
 }
 
-function checkAssertionPs(el: XmlEl, nowMs: number): { fault?: FaultCode; problem?: string; nameId?: string } {
+/**
+ * Structure check of an assertion PS (also used by ePrescription, whose catalogue has the same desir_521 /
+ * desir_522 codes): Issuer, Subject/NameID, a ds:Signature element, Version 2.0, expiry when Conditions say.
+ */
+export function checkAssertionPs(el: XmlEl, nowMs: number): { fault?: Extract<FaultCode, 'desir_521' | 'desir_522'>; problem?: string; nameId?: string } {
   const problems: string[] = [];
   if (!child(el, 'Issuer', NS.saml2)?.text) problems.push('Issuer missing');
   const nameId = child(child(el, 'Subject', NS.saml2), 'NameID', NS.saml2)?.text;

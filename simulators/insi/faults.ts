@@ -3,26 +3,11 @@
  * byte in their two observed styles; the others are assumptions (see README "Error catalogue").
  */
 import type { ProtocolError } from '../core/service.js';
-import { NS, SOAP12_CONTENT_TYPE, escAttr, escText } from './constants.js';
+import { siramFaultResponse, siramFaultXml, siramSpecFromProtocolError, type SiramFaultSpec, type SiramFaultStyle } from '../core/soap/siram-fault.js';
 
-export type FaultStyle = 'soap' | 'S';
-
-export interface FaultSpec {
-  /** HTTP status (live faults are 500). */
-  status: number;
-  /** SOAP Code/Value local name. */
-  side: 'Sender' | 'Receiver' | 'VersionMismatch';
-  /** siram subcode, e.g. `siram_100`. */
-  subcode: string;
-  /** Detail code, e.g. `desir_550`. */
-  code: string;
-  severite: string;
-  reason: string;
-  detail: string;
-  /** `soap`: desir_550/desir_1020 capture style; `S`: insi_102 capture style. */
-  style: FaultStyle;
-  lang: 'fr' | 'en';
-}
+// The envelope builder is shared with ePrescription (simulators/core/soap/siram-fault.ts); INSi keeps its catalogue.
+export type FaultStyle = SiramFaultStyle;
+export type FaultSpec = SiramFaultSpec;
 
 const SIRAM_40_REASON =
   'Le service est temporairement inaccessible. Veuillez renouveler votre demande ultérieurement. Si le problème persiste, contactez l\'éditeur du progiciel ou votre responsable informatique.';
@@ -68,27 +53,9 @@ export function badRequestFault(reason: string, status = 400, side: FaultSpec['s
 }
 
 /** The fault envelope, exactly in the captured shapes (§4). */
-export function faultXml(spec: FaultSpec, messageId?: string): string {
-  const p = spec.style;
-  const msg = messageId ? ` messageID="${escAttr(messageId)}"` : '';
-  const subcode = spec.subcode ? `<${p}:Subcode><${p}:Value>${p}:${escText(spec.subcode)}</${p}:Value></${p}:Subcode>` : '';
-  const code = `<${p}:Code><${p}:Value>${p}:${spec.side}</${p}:Value>${subcode}</${p}:Code>`;
-  const reason = `<${p}:Reason><${p}:Text xml:lang="${spec.lang}">${escText(spec.reason)}</${p}:Text></${p}:Reason>`;
-  if (p === 'S') {
-    const erreur = `<siram:Erreur xmlns:siram="${NS.siram}" code="${escAttr(spec.code)}" severite="${escAttr(spec.severite)}"${msg}>${escText(spec.detail)}</siram:Erreur>`;
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<S:Envelope xmlns:S="${NS.soap12}"><S:Body><S:Fault xmlns:ns4="${NS.soap11}">${code}${reason}<S:Detail>${erreur}</S:Detail></S:Fault></S:Body></S:Envelope>`;
-  }
-  const erreur = `<siram:Erreur code="${escAttr(spec.code)}"${msg} severite="${escAttr(spec.severite)}" xmlns:siram="${NS.siram}">${escText(spec.detail)}</siram:Erreur>`;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="${NS.soap12}"><env:Body xmlns:env="${NS.soap12}"><soap:Fault>${code}${reason}<soap:Detail>${erreur}</soap:Detail></soap:Fault></env:Body></soap:Envelope>`;
-}
+export const faultXml = siramFaultXml;
 
-export function faultResponse(spec: FaultSpec, messageId?: string): Response {
-  return new Response(faultXml(spec, messageId), { status: spec.status, headers: { 'content-type': SOAP12_CONTENT_TYPE } });
-}
-
-function isFaultCode(code: string | undefined): code is FaultCode {
-  return code !== undefined && Object.prototype.hasOwnProperty.call(FAULTS, code);
-}
+export const faultResponse = siramFaultResponse;
 
 /**
  * A host error or a scenario `soap-fault` effect as an INSi fault. A scenario effect gives `detail` = the
@@ -97,29 +64,7 @@ function isFaultCode(code: string | undefined): code is FaultCode {
  * simulator error) keep their code as subcode and detail code.
  */
 export function specFromProtocolError(error: ProtocolError): FaultSpec {
-  const detailCode = error.detail ?? error.code;
-  const known = isFaultCode(detailCode) ? FAULTS[detailCode] : isFaultCode(error.code) ? FAULTS[error.code] : undefined;
-  const generic = error.message.startsWith('simulated fault ');
-  if (known) {
-    return {
-      ...known,
-      status: error.status,
-      subcode: error.detail ? error.code : known.subcode,
-      reason: generic ? known.reason : error.message,
-      detail: error.detailText ?? known.detail,
-    };
-  }
-  return {
-    status: error.status,
-    side: error.status < 500 ? 'Sender' : 'Receiver',
-    subcode: error.code,
-    code: detailCode,
-    severite: error.status >= 500 ? 'fatale' : 'erreur',
-    reason: error.message,
-    detail: error.detailText ?? error.message,
-    style: 'soap',
-    lang: 'fr',
-  };
+  return siramSpecFromProtocolError(error, FAULTS);
 }
 
 /** `renderError` of the INSi service. */

@@ -11,6 +11,7 @@ import { pkiProfessionals } from '../../simulators/core/host.js';
 import { ensurePki } from '../../simulators/core/pki/index.js';
 import { pinLoadGenerator, type BenchContext } from './lib.js';
 import { dmpBench } from './suites/dmp.js';
+import { eprescriptionBench } from './suites/eprescription.js';
 import { foundationBench } from './suites/foundation.js';
 import { insiBench } from './suites/insi.js';
 import { mssanteBench } from './suites/mssante.js';
@@ -20,7 +21,7 @@ import { startupCostsBench } from './suites/startup-costs.js';
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '5' }, only: { type: 'string' } } });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
-const suites: Record<string, (ctx: BenchContext) => Promise<string[]>> = { foundation: foundationBench, 'startup-costs': startupCostsBench, insi: insiBench, psc: pscBench, dmp: dmpBench, mssante: mssanteBench };
+const suites: Record<string, (ctx: BenchContext) => Promise<string[]>> = { foundation: foundationBench, 'startup-costs': startupCostsBench, insi: insiBench, psc: pscBench, dmp: dmpBench, mssante: mssanteBench, eprescription: eprescriptionBench };
 
 const pkiDir = mkdtempSync(join(tmpdir(), 'segur-sim-bench-pki-'));
 await ensurePki({ dir: pkiDir, professionals: pkiProfessionals(generateWorld({ seed: 1 })) });
