@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OidGenerator } from '../../fixtures/documents/index.js';
 import type { Patient, Professional, Structure } from '../../fixtures/index.js';
+import { EPrescriptionClient } from '../eprescription/index.js';
 import { MssanteSender } from '../mssante/index.js';
 import { buildVihf, DmpClient, INS_OID, vihfFromBuilder, type DmpLps, type VihfRequest, type VihfSource } from '../dmp/index.js';
 import { InsiClient, type LpsInfo } from '../insi/index.js';
@@ -195,6 +196,20 @@ export class LgcSession {
       sandbox: this.sandbox,
       scenario: extra.scenario ?? this.opts.scenario,
       defaultInsOid: INS_OID.nirTest,
+      timeoutMs: extra.timeoutMs ?? this.timeoutMs,
+    });
+    this.closers.push(() => c.close());
+    return c;
+  }
+
+  /** The ePrescription téléservice over HTTPS, authenticated by the PSC access token (e-CPS). */
+  ePrescription(extra: { timeoutMs?: number } = {}): EPrescriptionClient {
+    const c = new EPrescriptionClient({
+      baseUrl: this.env.listeners.https.url,
+      auth: { mode: 'psc', accessToken: () => this.accessToken(), caPem: this.env.caPem },
+      lps: LGC_SOFTWARE.insi,
+      sandbox: this.sandbox,
+      scenario: this.opts.scenario,
       timeoutMs: extra.timeoutMs ?? this.timeoutMs,
     });
     this.closers.push(() => c.close());

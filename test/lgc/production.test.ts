@@ -50,7 +50,18 @@ describe('production flow', () => {
 
     const report = computeReport(records);
     const total = (kind: 'dmp.fed' | 'mss.sent.pro' | 'mss.sent.citizen') => report.rows.reduce((n, r) => n + (r.counts[kind] ?? 0), 0);
-    expect([total('dmp.fed'), total('mss.sent.pro'), total('mss.sent.citizen')]).toEqual([2, 2, 2]);
-    expect(new Set(report.rows.filter((r) => r.counts['dmp.fed']).map((r) => r.typeCode))).toEqual(new Set(['SYNTH', '11488-4']));
+    // The VSM and the CR, and the prescription (en Y) in the DMP; the VSM and the CR by MSSanté.
+    expect([total('dmp.fed'), total('mss.sent.pro'), total('mss.sent.citizen')]).toEqual([3, 2, 2]);
+    expect(new Set(report.rows.filter((r) => r.counts['dmp.fed']).map((r) => r.typeCode))).toEqual(new Set(['SYNTH', '11488-4', '57833-6']));
+
+    // En Y: registered in the ePrescription base with its identifier, and the CDA carries it with the 2D code.
+    const rx = (result.outcome as { prescription: { created: boolean; identifiant: string; document: { metadata: { uniqueId: string }; code2d?: unknown } } }).prescription;
+    expect(rx.created).toBe(true);
+    expect(rx.identifiant).toMatch(/^[0-9A-Z]{18}$/);
+    expect(rx.document.code2d).toBeDefined();
+    expect(report.rows.reduce((n, r) => n + (r.counts['eprescription.created'] ?? 0), 0)).toBe(1);
+    const journal2 = await th.admin.journal(sandbox, { service: 'eprescription' });
+    expect(journal2.entries.some((e) => e.operation === 'ep4_creer' && e.response.status === 200)).toBe(true);
+    expect(found.documents.some((d) => d.uniqueId === rx.document.metadata.uniqueId)).toBe(true);
   }, 120_000);
 });

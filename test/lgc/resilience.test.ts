@@ -27,13 +27,18 @@ describe('resilience flow', () => {
     const result = await runFlow('resilience', { env, records });
     expect(result.error).toBeUndefined();
     expect(result.ok).toBe(true);
-    const outcome = result.outcome as { insiAttempts: number; feedEvents: string[] };
+    const outcome = result.outcome as { insiAttempts: number; feedEvents: string[]; ePrescriptionFallback?: string };
+    // eprescription-outage: the base refuses; the prescription still reached the DMP, without its 2D code.
+    expect(outcome.ePrescriptionFallback).toBe('fault');
+    const rx = result.steps.find((s) => s.title.startsWith('ePrescription KO'))!;
+    expect(rx.data).toEqual({ created: false, fallback: 'fault', code2d: false });
     // insi-outage faults three calls: the fourth answers.
     expect(outcome.insiAttempts).toBe(4);
     expect(outcome.feedEvents[0]).toBe('scheduled');
     expect(outcome.feedEvents).toContain('queued');
     expect(outcome.feedEvents.at(-1)).toBe('sent');
     expect(records.patients).toHaveLength(1);
+    expect(records.activity.filter((a) => a.kind === 'dmp.fed').map((a) => a.typeCode)).toEqual(['11488-4', '57833-6']);
     expect(records.patients[0]!.status).toBe('QUAL');
     // The outages were the sandbox's scenarios, and they are off again.
     expect((await th.admin.activeScenarios(sandbox)).active).toEqual([]);

@@ -41,7 +41,7 @@ export const FLOWS: readonly FlowDefinition[] = [
   {
     name: 'production',
     title: 'Production',
-    description: 'VSM (CDA N3 + PDF) and CR de consultation → background DMP feed with a cancellable deferral → MSSanté to a correspondent found in the Annuaire Santé and to the patient’s Mon espace santé mailbox',
+    description: 'VSM (CDA N3 + PDF) and CR de consultation → background DMP feed with a cancellable deferral → MSSanté to a correspondent found in the Annuaire Santé and to the patient’s Mon espace santé mailbox → ePrescription “en Y”',
     run: ({ session, run, patient }) => productionFlow(session, run, { patient }),
   },
   {
@@ -53,7 +53,7 @@ export const FLOWS: readonly FlowDefinition[] = [
   {
     name: 'resilience',
     title: 'Resilience',
-    description: 'INSi outage → provisional identity kept, retried until qualified; DMP down during feeding → queued → sent alone when back (scenarios insi-outage, dmp-outage)',
+    description: 'INSi outage → provisional identity kept, retried until qualified; DMP down during feeding → queued → sent alone when back; ePrescription KO → DMP without 2D code (scenarios insi-outage, dmp-outage, eprescription-outage)',
     run: ({ session, run, patient }) => resilienceFlow(session, run, { patient }),
     // A patient new to the LGC: the flow registers them at the desk.
     patient: (world, _pro, records) => {

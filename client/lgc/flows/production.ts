@@ -3,7 +3,7 @@
  * with its PDF rendering), a CR de consultation (N1, PDF) and a prescription; the LGC feeds the DMP in the
  * background with a cancellable deferral, sends the documents by MSSanté to a correspondent found in the
  * Annuaire Santé and to the patient's Mon espace santé mailbox, and sends the prescription "en Y" (the
- * ePrescription base, and the DMP).
+ * ePrescription base, and the DMP: prescription.ts).
  */
 import type { Patient, Professional } from '../../../fixtures/index.js';
 import { buildDocument, submissionSetFor, type BuiltDocument, type DocumentKind } from '../../../fixtures/documents/index.js';
@@ -12,7 +12,9 @@ import { AnnuaireClient, type MssPatient } from '../../mssante/index.js';
 import type { LgcPatientRecord } from '../records.js';
 import type { FlowRun } from '../run.js';
 import { LGC_SOFTWARE, type LgcSession } from '../session.js';
+import { prescriptionEnYStep } from './prescription.js';
 import { knownPatient } from './reception.js';
+import type { PrescribeEnYResult } from '../../eprescription/index.js';
 
 /** The Annuaire Santé key of the simulator's demo application (simulators/annuaire/README.md). */
 export const ANNUAIRE_DEMO_KEY = 'segur-sim-annuaire-demo-key';
@@ -30,6 +32,7 @@ export interface ProductionOutcome {
   fed: FeedingOutcome[];
   correspondent?: { rpps: string; address: string };
   citizenAddress?: string;
+  prescription?: PrescribeEnYResult;
 }
 
 /** The MSSanté view of the patient: INS and strict traits of a qualified record. */
@@ -123,5 +126,6 @@ export async function productionFlow(session: LgcSession, run: FlowRun, opts: Pr
     s.detail(`${citizen}: ${sent.response}`);
   });
 
-  return { documents, fed, correspondent, citizenAddress: citizen };
+  const prescription = await prescriptionEnYStep(session, run, { patient, dmp });
+  return { documents, fed, correspondent, citizenAddress: citizen, prescription };
 }

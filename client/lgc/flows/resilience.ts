@@ -1,12 +1,12 @@
 /**
  * Resilience: the national services fail and the LGC keeps working. INSi answers "service unavailable": the
  * identity stays provisional and the search is retried until it qualifies. The DMP is down while a document
- * is being fed: the document waits in the feeding queue and leaves alone once the DMP is back. (The
- * ePrescription KO case — the prescription still deposited in the DMP without its 2D code — is part of
- * the production flow's "en Y" step.)
+ * is being fed: the document waits in the feeding queue and leaves alone once the DMP is back. The
+ * ePrescription base is down: the prescription is still deposited in the DMP, without identifier and
+ * without its 2D code.
  *
- * The outages are the library scenarios `insi-outage` and `dmp-outage`, activated in the sandbox for the
- * time of the step, as a trainer or a CI suite would.
+ * The outages are the library scenarios `insi-outage`, `dmp-outage` and `eprescription-outage`, activated
+ * in the sandbox for the time of the step, as a trainer or a CI suite would.
  */
 import type { Patient } from '../../../fixtures/index.js';
 import { buildDocument } from '../../../fixtures/documents/index.js';
@@ -15,6 +15,7 @@ import { applyIdentityEvent, InsiError, qualify } from '../../insi/index.js';
 import type { FlowRun } from '../run.js';
 import type { LgcSession } from '../session.js';
 import { localRecordOf } from './consultation.js';
+import { prescriptionEnYStep } from './prescription.js';
 
 export interface ResilienceOptions {
   patient: Patient;
@@ -34,7 +35,7 @@ async function withScenario<T>(session: LgcSession, name: string, fn: () => Prom
   }
 }
 
-export async function resilienceFlow(session: LgcSession, run: FlowRun, opts: ResilienceOptions): Promise<{ insiAttempts: number; feedEvents: FeedingEvent['type'][] }> {
+export async function resilienceFlow(session: LgcSession, run: FlowRun, opts: ResilienceOptions): Promise<{ insiAttempts: number; feedEvents: FeedingEvent['type'][]; ePrescriptionFallback?: string }> {
   const { records, professional: pro } = session;
   const patient = opts.patient;
   await run.step('Pro Santé Connect: authorization-code flow (e-CPS)', async (s) => {
@@ -79,8 +80,9 @@ export async function resilienceFlow(session: LgcSession, run: FlowRun, opts: Re
   });
 
   const feedEvents: FeedingEvent['type'][] = [];
+  const dmpClient = await session.dmp();
   await withScenario(session, 'dmp-outage', async () => {
-    const dmp = await session.dmp();
+    const dmp = dmpClient;
     const queue = await FeedingQueue.open({ client: dmp, dir: session.dataDir, fileName: 'resilience-queue.json', retry: { initialDelayMs: 200, maxDelayMs: 1_000, jitter: 0 }, probeIntervalMs: 200, onEvent: (e) => feedEvents.push(e.type) });
     try {
       const doc = buildDocument({ kind: 'n1-pdf', patient, author: pro, structure: session.structure, uniqueId: session.oids.next(), effectiveTime: new Date() });
@@ -101,5 +103,9 @@ export async function resilienceFlow(session: LgcSession, run: FlowRun, opts: Re
       await queue.close();
     }
   });
-  return { insiAttempts, feedEvents };
+  const prescription = await withScenario(session, 'eprescription-outage', () =>
+    prescriptionEnYStep(session, run, { patient, dmp: dmpClient, title: 'ePrescription KO: the prescription goes to the DMP without 2D code' }),
+  );
+  if (prescription.created || prescription.document.code2d) throw new Error('the ePrescription outage did not apply');
+  return { insiAttempts, feedEvents, ePrescriptionFallback: prescription.fallback?.reason };
 }
