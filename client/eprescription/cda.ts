@@ -82,15 +82,58 @@ function productCode(l: EpLine): string {
   return p?.cip13 ? `CIP13 ${p.cip13}` : p?.ucd13 ? `UCD13 ${p.ucd13}` : p?.lpp ? `LPP ${p.lpp}` : l.acte ? l.acte.code : '-';
 }
 
-/** A narrative section of lines [I: narrative only, the IHE PRE coded entries are not generated]. */
-function linesSection(spec: { templateIds: readonly string[]; loinc: string; title: string }, lines: EpLine[]): string {
+/** Code systems of the products [I: CIP13/UCD13 as the ANS terminologies name them; LPP as TRE_R...]. */
+const PRODUCT_CODE_SYSTEMS = { cip13: '1.2.250.1.213.2.3.1', ucd13: '1.2.250.1.213.2.3.2', lpp: '1.2.250.1.215.200.1.4' } as const;
+
+function productCoded(l: EpLine): string {
+  const p = l.produit;
+  const key = p?.cip13 ? 'cip13' : p?.ucd13 ? 'ucd13' : p?.lpp ? 'lpp' : undefined;
+  if (!key) return el('code', { nullFlavor: 'NA' }, textEl('originalText', l.produit?.libelle ?? l.acte?.libelle ?? ''));
+  return el('code', { code: p![key]!, displayName: p!.libelle, codeSystem: PRODUCT_CODE_SYSTEMS[key] });
+}
+
+/**
+ * One coded prescription item per line (IHE PRE "Prescription Item", substanceAdministration INT): the
+ * product, the posology (text), the duration, the renewals (repeatNumber), the quantity to dispense
+ * (supply RQO) and the substitution permission. This is what makes the document level 3; the exact CI-SIS
+ * entry templates of eP-MED-DM are not all modelled [I].
+ */
+function prescriptionItem(l: EpLine, start: number): string {
+  const duration = l.dureeJours ? el('effectiveTime', { 'xsi:type': 'IVL_TS' }, el('low', { value: cdaTime(start).slice(0, 8) }) + el('high', { value: cdaTime(start + l.dureeJours * 86_400_000).slice(0, 8) })) : '';
+  return el(
+    'entry',
+    {},
+    el(
+      'substanceAdministration',
+      { classCode: 'SBADM', moodCode: 'INT' },
+      el('templateId', { root: '1.3.6.1.4.1.19376.1.5.3.1.4.7' }) +
+        el('templateId', { root: '1.3.6.1.4.1.19376.1.9.1.3.2' }) +
+        el('text', {}, el('reference', { value: `#ligne-${l.numero}` })) +
+        el('statusCode', { code: 'completed' }) +
+        duration +
+        el('repeatNumber', { value: l.renouvellements ?? 0 }) +
+        el('consumable', {}, el('manufacturedProduct', {}, el('manufacturedMaterial', {}, productCoded(l) + textEl('name', l.produit?.libelle ?? l.acte?.libelle ?? '')))) +
+        el('entryRelationship', { typeCode: 'COMP' }, el('supply', { classCode: 'SPLY', moodCode: 'RQO' }, el('templateId', { root: '1.3.6.1.4.1.19376.1.9.1.3.8' }) + el('quantity', { value: l.quantite }))) +
+        (l.substituable === undefined
+          ? ''
+          : el('entryRelationship', { typeCode: 'COMP' }, el('act', { classCode: 'ACT', moodCode: 'DEF' }, el('templateId', { root: '1.3.6.1.4.1.19376.1.9.1.3.9.1' }) + el('code', { code: l.substituable ? 'E' : 'N', codeSystem: '2.16.840.1.113883.5.1070', displayName: l.substituable ? 'equivalent' : 'none' })))),
+    ),
+  );
+}
+
+/** A section of lines: the narrative table and, for products (medicines, devices), one coded item per line. */
+function linesSection(spec: { templateIds: readonly string[]; loinc: string; title: string }, lines: EpLine[], start: number, coded: boolean): string {
   const rows = lines.map((l) => [
     String(l.numero), l.produit?.libelle ?? l.acte?.libelle ?? '', productCode(l), l.posologie ?? '-', String(l.quantite),
     String(l.renouvellements ?? 0), yesNo(l.substituable), [l.ald ? 'ALD' : '', l.atmp ? 'AT/MP' : '', l.horsAMM ? 'hors AMM' : '', l.nonRemboursable ? 'NR' : ''].filter(Boolean).join(', ') || '-',
   ]);
+  const narrative = table(['N°', 'Produit', 'Code', 'Posologie', 'Quantité', 'Renouvellements', 'Substituable', 'Mentions'], rows)
+    // Each row is the target of its item's <reference> (#ligne-N).
+    .replace(/<tr><td>(\d+)<\/td>/g, '<tr ID="ligne-$1"><td>$1</td>');
   return section(
     spec.templateIds.map((root) => el('templateId', { root })).join('') + loincCode(spec.loinc, spec.title) + textEl('title', spec.title) +
-      el('text', {}, table(['N°', 'Produit', 'Code', 'Posologie', 'Quantité', 'Renouvellements', 'Substituable', 'Mentions'], rows)),
+      el('text', {}, narrative) +
+      (coded ? lines.map((l) => prescriptionItem(l, start)).join('') : ''),
   );
 }
 
@@ -193,9 +236,9 @@ export function buildEpMedDm(input: EpMedDmInput): EpMedDmDocument {
   const s = EP_MED_DM.sections;
   const body =
     (code2d && identifiant ? code2dSection(identifiant, code2d.png) : '') +
-    (medicines.length ? linesSection(s.medicaments, medicines) : '') +
-    (devices.length ? linesSection(s.dispositifs, devices) : '') +
-    (others.length ? linesSection(s.commentaire, others) : '') +
+    (medicines.length ? linesSection(s.medicaments, medicines, start, true) : '') +
+    (devices.length ? linesSection(s.dispositifs, devices, start, true) : '') +
+    (others.length ? linesSection(s.commentaire, others, start, false) : '') +
     pdfSection(pdf);
   const xml = `${header}<component><structuredBody>${body}</structuredBody></component></ClinicalDocument>\n`;
 

@@ -117,6 +117,24 @@ describe('eP-MED-DM CDA (§B9)', () => {
     expect(pdfImages(pdf)).toHaveLength(1);
   });
 
+  it('is level 3: one coded prescription item per product line (product code, renewals, quantity, substitution), referencing its narrative row', () => {
+    const doc = build(ID);
+    const root = parseXmlTree(new TextDecoder().decode(doc.content));
+    const rx = prescriptionFor(c);
+    const items = all(root, 'substanceAdministration');
+    expect(items).toHaveLength(rx.lignes.length);
+    rx.lignes.forEach((line, i) => {
+      const item = items[i]!;
+      expect(templateRoots(item)).toContain('1.3.6.1.4.1.19376.1.9.1.3.2');
+      expect(all(item, 'code')[0]!.attrs.code).toBe(line.produit!.cip13 ?? line.produit!.lpp);
+      expect(all(item, 'repeatNumber')[0]!.attrs.value).toBe(String(line.renouvellements ?? 0));
+      expect(all(item, 'quantity')[0]!.attrs.value).toBe(String(line.quantite));
+      expect(all(item, 'act')[0]!.children.find((k) => k.name === 'code')!.attrs.code).toBe(line.substituable ? 'E' : 'N');
+      const ref = all(item, 'reference')[0]!.attrs.value!.slice(1);
+      expect(all(root, 'tr').some((tr) => tr.attrs.ID === ref)).toBe(true);
+    });
+  });
+
   it('without identifier (KO / timeout): no serviceEvent id, no 2D section, the PDF copy without QR', () => {
     const doc = build(undefined, { fallbackReason: 'refusée par le téléservice' });
     const xml = new TextDecoder().decode(doc.content);

@@ -4,15 +4,23 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { lookupCode } from '../../../fixtures/documents/index.js';
-import { LgcEnvironment } from '../../lgc/environment.js';
-import { FLOWS, runFlow } from '../../lgc/flows/index.js';
-import { LgcRecords } from '../../lgc/records.js';
-import { computeReport, formatReport } from '../../lgc/report.js';
-import { caseLine, junitXml, writeReport } from '../../lgc/suite/reports.js';
-import { runSuites } from '../../lgc/suite/runner.js';
-import { loadSuites } from '../../lgc/suite/suite-file.js';
 import { common, print, type Common } from './admin-commands.js';
+
+// The LGC pulls in every client module (SMTP, IMAP, OIDC, QR code...): loaded when one of these commands
+// runs, not on every start of the CLI (`segur-sim start` must be ready fast).
+const lgc = async () => {
+  const [environment, flows, records, report, reports, runner, suiteFile, documents] = await Promise.all([
+    import('../../lgc/environment.js'),
+    import('../../lgc/flows/index.js'),
+    import('../../lgc/records.js'),
+    import('../../lgc/report.js'),
+    import('../../lgc/suite/reports.js'),
+    import('../../lgc/suite/runner.js'),
+    import('../../lgc/suite/suite-file.js'),
+    import('../../../fixtures/documents/index.js'),
+  ]);
+  return { ...environment, ...flows, ...records, ...report, ...reports, ...runner, ...suiteFile, lookupCode: documents.lookupCode };
+};
 
 interface LgcOptions extends Common {
   lgcDir: string;
@@ -31,13 +39,17 @@ export function registerLgc(program: Command): void {
     .command('list')
     .description('the flows')
     .option('--json', 'print JSON instead of text')
-    .action((o: { json?: boolean }) => print(o.json, FLOWS.map(({ name, title, description }) => ({ name, title, description })), () => FLOWS.map((f) => `${f.name.padEnd(14)} ${f.description}`).join('\n')));
+    .action(async (o: { json?: boolean }) => {
+      const { FLOWS } = await lgc();
+      print(o.json, FLOWS.map(({ name, title, description }) => ({ name, title, description })), () => FLOWS.map((f) => `${f.name.padEnd(14)} ${f.description}`).join('\n'));
+    });
 
   lgcDir(common(flow.command('run <name>', { isDefault: true }).description('run one flow (`segur-sim flow consultation`)')))
     .option('--professional <id>', 'log in as this professional (id, RPPS or idNat; default: the main médecin traitant)')
     .option('--patient <id>', 'with this patient (id or INS; default: a patient with a carte Vitale and an open DMP)')
     .option('--scenario <name>', 'a library scenario applied to this run only (X-Segur-Scenario)')
     .action(async (name: string, o: LgcOptions & { professional?: string; patient?: string; scenario?: string }) => {
+      const { LgcEnvironment, LgcRecords, runFlow } = await lgc();
       const env = await LgcEnvironment.connect({ url: o.url, sandbox: o.sandbox });
       const records = await LgcRecords.open(o.memory ? undefined : o.lgcDir, env.sandbox);
       const result = await runFlow(name, { env, records, professional: o.professional, patient: o.patient, scenario: o.scenario, out: o.json ? undefined : (l) => console.log(l) });
@@ -51,6 +63,7 @@ export function registerLgc(program: Command): void {
     .option('--parallel <n>', 'cases at once when a suite does not say (default 2)', (v) => Number(v))
     .option('--keep-sandboxes', 'keep every sandbox (default: only those of failed cases)')
     .action(async (path: string, o: Common & { junit?: string; jsonReport?: string; parallel?: number; keepSandboxes?: boolean }) => {
+      const { loadSuites, runSuites, caseLine, junitXml, writeReport } = await lgc();
       const suites = await loadSuites(path);
       const cases = suites.reduce((n, s) => n + s.cases.length, 0);
       if (!o.json) console.log(`${cases} case(s) in ${suites.length} suite(s) against ${o.url}`);
@@ -66,6 +79,7 @@ export function registerLgc(program: Command): void {
     .option('--rpps <rpps>', 'one professional only')
     .option('--since <date>', 'activity from this date (YYYY-MM-DD)')
     .action(async (o: LgcOptions & { rpps?: string; since?: string }) => {
+      const { LgcRecords, computeReport, formatReport, lookupCode } = await lgc();
       const records = await LgcRecords.open(o.lgcDir, o.sandbox);
       const report = computeReport(records, { rpps: o.rpps, since: o.since });
       print(o.json, report, () => formatReport(report, (code) => lookupCode('typeCode', code)?.display ?? ''));

@@ -5,7 +5,7 @@
  * Replies go through the operator's delivery path and are journaled (operation `mes.reply` / `mes.send`).
  */
 import { randomBytes } from 'node:crypto';
-import { simpleParser } from 'mailparser';
+// mailparser (and its HTML and charset stacks) is loaded on first use, not at host start.
 import type { Patient } from '../../../fixtures/index.js';
 import type { HostContext } from '../../core/host-context.js';
 import type { Sandbox } from '../../core/sandbox.js';
@@ -96,6 +96,7 @@ export async function readPatientMessage(host: HostContext, box: PatientBox, uid
   if (!raw) throw new CitizenError(500, 'MissingBlob', `the bytes of message ${uid} are missing from the store`);
   const wasSeen = record.flags.has('\\Seen');
   if (!wasSeen) await box.store.setFlags(box.address, 'INBOX', new Map([[uid, new Set([...record.flags, '\\Seen'])]]));
+  const { simpleParser } = await import('mailparser');
   const mail = await simpleParser(raw);
   const parsed = await box.store.parsed(record.blob);
   const dnt = bareAddress(parsed ? decodedHeader(parsed.mime.root, 'disposition-notification-to') : undefined);

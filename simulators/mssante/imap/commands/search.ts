@@ -3,7 +3,7 @@
  * Header keys match the decoded header (RFC 2047) case-insensitively; BODY and TEXT match the decoded
  * text of the message as mailparser reads it.
  */
-import { simpleParser } from 'mailparser';
+// mailparser (and its HTML and charset stacks) is loaded on first use, not at host start.
 import { decodedHeader, decodeWords, headerValues } from '../../mime/message.js';
 import type { MessageRecord, MailStore } from '../../store/mail-store.js';
 import { isAtom, text, type Token } from '../parser.js';
@@ -271,6 +271,7 @@ function searchableText(ctx: MatchContext): Promise<{ headers: string; body: str
     found = (async () => {
       const parsed = await ctx.message();
       if (!parsed) return { headers: '', body: '' };
+      const { simpleParser } = await import('mailparser');
       const mail = await simpleParser(parsed.raw, { skipHtmlToText: false, skipTextLinks: true });
       const headers = parsed.mime.root.headers.map(([k, v]) => `${k}: ${v}`).join('\n') + '\n' + [...mail.headers.entries()].map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n');
       const body = `${mail.text ?? ''}\n${typeof mail.html === 'string' ? mail.html.replace(/<[^>]+>/g, ' ') : ''}`;
