@@ -3,7 +3,7 @@
  * files are not public). Self-contained: every schema it imports is served at `GET /eprescription?xsd=<name>`;
  * the TLSi header schemas (ContexteLPS, ContexteBAM, WS-Security, WS-Addressing, siram) are INSi's.
  */
-import { escapeXml } from '../core/xml/escape.js';
+import { tlsiWsdl } from '../core/soap/tlsi-wsdl.js';
 import { XSDS as INSI_XSDS } from '../insi/wsdl.js';
 import { actionOf, EXECUTION_MODES, NS, OPERATIONS, STATUTS } from './constants.js';
 
@@ -76,73 +76,13 @@ const TNS = 'urn:ServiceEPrescription:1.0.0';
 
 /** The WSDL, with `soap12:address` = `endpoint` (the URL the request came in on) and schema locations next to it. */
 export function wsdlXml(endpoint: string): string {
-  const loc = (name: string) => escapeXml(`${endpoint}?xsd=${name}`);
-  const imports = Object.entries(XSDS)
-    .map(([name, x]) => `<xs:import namespace="${x.ns}" schemaLocation="${loc(name)}"/>`)
-    .join('\n      ');
-  const messages = OPERATIONS.map(
-    (op) =>
-      `  <wsdl:message name="${op}Request"><wsdl:part name="body" element="ep:${op}"/></wsdl:message>\n` +
-      `  <wsdl:message name="${op}Response"><wsdl:part name="body" element="ep:${op}Reponse"/></wsdl:message>`,
-  ).join('\n');
-  const portOps = OPERATIONS.map(
-    (op) =>
-      `    <wsdl:operation name="${op}">\n` +
-      `      <wsdl:input message="tns:${op}Request" wsaw:Action="${actionOf(op)}"/>\n` +
-      `      <wsdl:output message="tns:${op}Response" wsaw:Action="${actionOf(op)}Response"/>\n` +
-      `      <wsdl:fault name="Erreur" message="tns:Erreur"/>\n` +
-      `    </wsdl:operation>`,
-  ).join('\n');
-  const headers = ['ContexteBAM', 'ContexteLPS', 'MessageID', 'Security'].map((h) => `          <soap12:header message="tns:Headers" part="NO1_${h}" use="literal"/>`).join('\n');
-  const bindingOps = OPERATIONS.map(
-    (op) =>
-      `    <wsdl:operation name="${op}">\n` +
-      `      <soap12:operation soapAction="${actionOf(op)}" style="document"/>\n` +
-      `      <wsdl:input>\n          <soap12:body use="literal" parts="body"/>\n${headers}\n      </wsdl:input>\n` +
-      `      <wsdl:output><soap12:body use="literal"/></wsdl:output>\n` +
-      `      <wsdl:fault name="Erreur"><soap12:fault name="Erreur" use="literal"/></wsdl:fault>\n` +
-      `    </wsdl:operation>`,
-  ).join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<!-- segur-sim ePrescription simulator: ServiceEPrescription v1 (SOAP 1.2, document/literal). A segur-sim convention: the CNAM's WSDL is not public. -->
-<wsdl:definitions name="ServiceEPrescription-v1"
-    targetNamespace="${TNS}"
-    xmlns:tns="${TNS}"
-    xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
-    xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/"
-    xmlns:wsaw="http://www.w3.org/2006/05/addressing/wsdl"
-    xmlns:xs="${XS}"
-    xmlns:ep="${NS.ep}"
-    xmlns:ctxlps="${NS.ctxlps}"
-    xmlns:ctxbam="${NS.ctxbam}"
-    xmlns:wsse="${NS.wsse}"
-    xmlns:wsa="${NS.wsa}"
-    xmlns:siram="${NS.siram}">
-  <wsdl:types>
-    <xs:schema targetNamespace="${TNS}:types" elementFormDefault="qualified">
-      ${imports}
-    </xs:schema>
-  </wsdl:types>
-${messages}
-  <wsdl:message name="Headers">
-    <wsdl:part name="NO1_Security" element="wsse:Security"/>
-    <wsdl:part name="NO1_ContexteLPS" element="ctxlps:ContexteLPS"/>
-    <wsdl:part name="NO1_MessageID" element="wsa:MessageID"/>
-    <wsdl:part name="NO1_ContexteBAM" element="ctxbam:ContexteBAM"/>
-  </wsdl:message>
-  <wsdl:message name="Erreur"><wsdl:part name="Erreur" element="siram:Erreur"/></wsdl:message>
-  <wsdl:portType name="ServiceEPrescription">
-${portOps}
-  </wsdl:portType>
-  <wsdl:binding name="ServiceEPrescriptionBinding" type="tns:ServiceEPrescription">
-    <soap12:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
-${bindingOps}
-  </wsdl:binding>
-  <wsdl:service name="ServiceEPrescription">
-    <wsdl:port name="ServiceEPrescriptionPort" binding="tns:ServiceEPrescriptionBinding">
-      <soap12:address location="${escapeXml(endpoint)}"/>
-    </wsdl:port>
-  </wsdl:service>
-</wsdl:definitions>
-`;
+  return tlsiWsdl({
+    service: 'ServiceEPrescription',
+    targetNamespace: TNS,
+    comment: "segur-sim ePrescription simulator: ServiceEPrescription v1 (SOAP 1.2, document/literal). A segur-sim convention: the CNAM's WSDL is not public.",
+    namespaces: { ep: NS.ep, ctxlps: NS.ctxlps, ctxbam: NS.ctxbam, wsse: NS.wsse, wsa: NS.wsa, siram: NS.siram },
+    xsds: XSDS,
+    operations: OPERATIONS.map((op) => ({ name: op, input: `ep:${op}`, output: `ep:${op}Reponse`, action: actionOf(op) })),
+    endpoint,
+  });
 }

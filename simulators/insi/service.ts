@@ -8,6 +8,7 @@ import type { InsiPersona, World } from '../../fixtures/types.js';
 import type { RequestFacts, RuleSpec } from '../../scenarios/engine/types.js';
 import type { Exchange } from '../core/exchange.js';
 import { rawHeader } from '../core/sandbox-routing.js';
+import { serveWsdlGet } from '../core/soap/wsdl-get.js';
 import type { HostContext } from '../core/host-context.js';
 import type { HostApp, SimulatorService } from '../core/service.js';
 import { authenticate } from './auth.js';
@@ -80,30 +81,9 @@ export function createInsiService(options: InsiServiceOptions = {}): SimulatorSe
     magicRules: insiMagicRules,
     renderError: (error) => insiFault(error, error.messageId),
     routes(app: HostApp, host: HostContext) {
-      app.get('/lps', (c) => {
-        const exchange = c.get('exchange');
-        const url = c.req.url;
-        const q = url.indexOf('?');
-        const query = q === -1 ? '' : url.slice(q + 1);
-        const endpoint = endpointOf(exchange, url, c.env?.incoming?.rawHeaders ?? []);
-        if (/^wsdl(=|&|$)/i.test(query)) {
-          exchange.operation = 'wsdl';
-          exchange.summary = { wsdl: endpoint };
-          return c.body(wsdlXml(endpoint), 200, { 'content-type': 'text/xml; charset=utf-8' });
-        }
-        const xsd = /^xsd=([A-Za-z0-9_]+)/.exec(query)?.[1]?.toUpperCase();
-        if (xsd) {
-          exchange.operation = 'xsd';
-          const schema = XSDS[xsd];
-          if (schema) {
-            exchange.summary = { xsd };
-            return c.body(schema.text, 200, { 'content-type': 'text/xml; charset=utf-8' });
-          }
-          return faultResponse(badRequestFault(`Schéma inconnu "${xsd}" (connus : ${Object.keys(XSDS).join(', ')}).`, 404));
-        }
-        exchange.operation = 'get';
-        return faultResponse(badRequestFault('Le service INSi attend une requête SOAP 1.2 en POST ; le WSDL est servi par GET /lps?wsdl.', 405));
-      });
+      app.get('/lps', (c) =>
+        serveWsdlGet(c, { path: '/lps', wsdl: wsdlXml, xsds: XSDS, serviceLabel: 'Le service INSi', fault: (message, status) => faultResponse(badRequestFault(message, status)) }),
+      );
 
       app.post('/lps', async (c) => {
         const exchange = c.get('exchange');
@@ -153,15 +133,6 @@ async function scenarioFault(exchange: Exchange, messageId: string | undefined):
     return faultResponse(FAULTS[outcome.code], messageId);
   }
   return undefined;
-}
-
-/** The URL the request came in on, `/_sandbox/<id>` prefix kept, ending in `/lps`. */
-function endpointOf(exchange: Exchange, url: string, rawHeaders: readonly string[]): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  const hostHeader = rawHeader(rawHeaders, 'host') ?? url.slice(url.indexOf('//') + 2, start);
-  const path = url.slice(start, url.indexOf('?') === -1 ? undefined : url.indexOf('?'));
-  const sandbox = /^\/_sandbox\/[^/]+/.exec(path)?.[0] ?? '';
-  return `${exchange.transport}://${hostHeader}${sandbox}/lps`;
 }
 
 function checkTransportHeaders(exchange: Exchange, req: InsiRequest, contentType: string): void {

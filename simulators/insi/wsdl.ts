@@ -4,7 +4,7 @@
  * `GET /lps?xsd=<name>`, and nothing is imported from w3.org (the WS-Addressing and WS-Security headers
  * get minimal local schemas of their own namespaces).
  */
-import { escapeXml } from '../core/xml/escape.js';
+import { tlsiWsdl } from '../core/soap/tlsi-wsdl.js';
 import { ACTIONS, NS } from './constants.js';
 
 const XS = 'http://www.w3.org/2001/XMLSchema';
@@ -163,77 +163,13 @@ const OPS = [
  * locations next to it.
  */
 export function wsdlXml(endpoint: string): string {
-  const loc = (name: string) => escapeXml(`${endpoint}?xsd=${name}`);
-  const imports = Object.entries(XSDS)
-    .map(([name, x]) => `<xs:import namespace="${x.ns}" schemaLocation="${loc(name)}"/>`)
-    .join('\n      ');
-  const messages = OPS.map(
-    (op) =>
-      `  <wsdl:message name="${op.name}Request"><wsdl:part name="body" element="${op.prefix}:${op.input}"/></wsdl:message>\n` +
-      `  <wsdl:message name="${op.name}Response"><wsdl:part name="body" element="res:RESULTAT"/></wsdl:message>`,
-  ).join('\n');
-  const portOps = OPS.map(
-    (op) =>
-      `    <wsdl:operation name="${op.name}">\n` +
-      `      <wsdl:input message="tns:${op.name}Request" wsaw:Action="${ACTIONS[op.name]}"/>\n` +
-      `      <wsdl:output message="tns:${op.name}Response" wsaw:Action="${ACTIONS[op.name]}Response"/>\n` +
-      `      <wsdl:fault name="Erreur" message="tns:Erreur"/>\n` +
-      `    </wsdl:operation>`,
-  ).join('\n');
-  const headers = ['ContexteBAM', 'ContexteLPS', 'MessageID', 'Security']
-    .map((h) => `          <soap12:header message="tns:Headers" part="NO1_${h}" use="literal"/>`)
-    .join('\n');
-  const bindingOps = OPS.map(
-    (op) =>
-      `    <wsdl:operation name="${op.name}">\n` +
-      `      <soap12:operation soapAction="${ACTIONS[op.name]}" style="document"/>\n` +
-      `      <wsdl:input>\n          <soap12:body use="literal" parts="body"/>\n${headers}\n      </wsdl:input>\n` +
-      `      <wsdl:output><soap12:body use="literal"/></wsdl:output>\n` +
-      `      <wsdl:fault name="Erreur"><soap12:fault name="Erreur" use="literal"/></wsdl:fault>\n` +
-      `    </wsdl:operation>`,
-  ).join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<!-- segur-sim INSi simulator: ServiceIdentiteCertifiee v1 (SOAP 1.2, document/literal). Written by segur-sim from public facts; not the CNAM file. -->
-<wsdl:definitions name="ServiceIdentiteCertifiee-v1"
-    targetNamespace="urn:ServiceIdentiteCertifiee:1.0.0"
-    xmlns:tns="urn:ServiceIdentiteCertifiee:1.0.0"
-    xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
-    xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/"
-    xmlns:wsaw="http://www.w3.org/2006/05/addressing/wsdl"
-    xmlns:xs="${XS}"
-    xmlns:recsans="${NS.recSans}"
-    xmlns:recvit="${NS.recVit}"
-    xmlns:res="${NS.resultat}"
-    xmlns:ctxlps="${NS.ctxlps}"
-    xmlns:ctxbam="${NS.ctxbam}"
-    xmlns:wsse="${NS.wsse}"
-    xmlns:wsa="${NS.wsa}"
-    xmlns:siram="${NS.siram}">
-  <wsdl:types>
-    <xs:schema targetNamespace="urn:ServiceIdentiteCertifiee:1.0.0:types" elementFormDefault="qualified">
-      ${imports}
-    </xs:schema>
-  </wsdl:types>
-${messages}
-  <wsdl:message name="Headers">
-    <wsdl:part name="NO1_Security" element="wsse:Security"/>
-    <wsdl:part name="NO1_ContexteLPS" element="ctxlps:ContexteLPS"/>
-    <wsdl:part name="NO1_MessageID" element="wsa:MessageID"/>
-    <wsdl:part name="NO1_ContexteBAM" element="ctxbam:ContexteBAM"/>
-  </wsdl:message>
-  <wsdl:message name="Erreur"><wsdl:part name="Erreur" element="siram:Erreur"/></wsdl:message>
-  <wsdl:portType name="ServiceIdentiteCertifiee">
-${portOps}
-  </wsdl:portType>
-  <wsdl:binding name="ServiceIdentiteCertifieeBinding" type="tns:ServiceIdentiteCertifiee">
-    <soap12:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
-${bindingOps}
-  </wsdl:binding>
-  <wsdl:service name="ServiceIdentiteCertifiee">
-    <wsdl:port name="ServiceIdentiteCertifieePort" binding="tns:ServiceIdentiteCertifieeBinding">
-      <soap12:address location="${escapeXml(endpoint)}"/>
-    </wsdl:port>
-  </wsdl:service>
-</wsdl:definitions>
-`;
+  return tlsiWsdl({
+    service: 'ServiceIdentiteCertifiee',
+    targetNamespace: 'urn:ServiceIdentiteCertifiee:1.0.0',
+    comment: 'segur-sim INSi simulator: ServiceIdentiteCertifiee v1 (SOAP 1.2, document/literal). Written by segur-sim from public facts; not the CNAM file.',
+    namespaces: { recsans: NS.recSans, recvit: NS.recVit, res: NS.resultat, ctxlps: NS.ctxlps, ctxbam: NS.ctxbam, wsse: NS.wsse, wsa: NS.wsa, siram: NS.siram },
+    xsds: XSDS,
+    operations: OPS.map((op) => ({ name: op.name, input: `${op.prefix}:${op.input}`, output: 'res:RESULTAT', action: ACTIONS[op.name] })),
+    endpoint,
+  });
 }
