@@ -35,7 +35,7 @@ describe('segur-sim suite', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8')) as SuiteReport;
     expect(report.failed).toBe(0);
-    expect(report.suites.map((s) => s.name).sort()).toEqual(['dmp', 'eprescription', 'insi', 'mssante', 'psc-vitale']);
+    expect(report.suites.map((s) => s.name).sort()).toEqual(['annuaire', 'dmp', 'eprescription', 'insi', 'mssante', 'psc-vitale']);
     expect(report.passed).toBeGreaterThanOrEqual(20);
     // Each case ran in its own sandbox, deleted afterwards (it passed).
     const sandboxes = new Set(report.suites.flatMap((s) => s.cases.map((c) => c.sandbox)));
