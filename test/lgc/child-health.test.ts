@@ -2,8 +2,7 @@
  * The wave-2 child-health flow against a real host: growth measures (CSE-MDE) and the vaccination note
  * (VAC-NOTE) written, fed to the child's DMP and found there; and the measures document itself.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateWorld } from '../../fixtures/index.js';
 import { buildDocument, OidGenerator } from '../../fixtures/documents/index.js';
 import { parseXml, child } from '../../simulators/core/xml/tree.js';
@@ -12,18 +11,15 @@ import { defaultChild } from '../../client/lgc/flows/child-health.js';
 import { defaultProfessional, runFlow } from '../../client/lgc/flows/index.js';
 import { LgcRecords } from '../../client/lgc/records.js';
 import { computeReport } from '../../client/lgc/report.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import type { TestHost } from '../support/host.js';
+import { lgcSandbox, useLgcHost } from './helpers.js';
 
 let th: TestHost;
 let env: LgcEnvironment;
-const sandbox = `lgc-child-${randomUUID().slice(0, 8)}`;
-
-beforeAll(async () => {
-  th = await startTestHost();
-  env = await LgcEnvironment.connect({ url: th.http, sandbox });
-});
-afterAll(async () => {
-  await th?.close();
+const sandbox = lgcSandbox('child');
+useLgcHost(sandbox, (h, e) => {
+  th = h;
+  env = e;
 });
 
 describe('child-health flow', () => {

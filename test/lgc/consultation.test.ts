@@ -2,8 +2,7 @@
  * The consultation flow of the reference LGC against a real host, over real sockets (PSC OIDC, the Vitale
  * reader, INSi SOAP over mTLS, the DMP over mTLS with a PSC-mode VIHF), and the dashboard figures it feeds.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededDmpEntries } from '../../fixtures/dmp.js';
 import { LgcEnvironment } from '../../client/lgc/environment.js';
 import { defaultPatient, defaultProfessional, runFlow } from '../../client/lgc/flows/index.js';
@@ -11,18 +10,15 @@ import { LgcRecords } from '../../client/lgc/records.js';
 import { computeReport, formatReport } from '../../client/lgc/report.js';
 import { LgcSession } from '../../client/lgc/session.js';
 import { buildDocument, OidGenerator, replacementOf } from '../../fixtures/documents/index.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import type { TestHost } from '../support/host.js';
+import { lgcSandbox, useLgcHost } from './helpers.js';
 
 let th: TestHost;
 let env: LgcEnvironment;
-const sandbox = `lgc-consult-${randomUUID().slice(0, 8)}`;
-
-beforeAll(async () => {
-  th = await startTestHost();
-  env = await LgcEnvironment.connect({ url: th.http, sandbox });
-});
-afterAll(async () => {
-  await th?.close();
+const sandbox = lgcSandbox('consult');
+useLgcHost(sandbox, (h, e) => {
+  th = h;
+  env = e;
 });
 
 describe('consultation flow', () => {

@@ -2,26 +2,22 @@
  * The production flow of the reference LGC against a real host: documents written, fed to the DMP in the
  * background, sent by MSSanté to a correspondent found in the Annuaire Santé and to the patient.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LgcEnvironment } from '../../client/lgc/environment.js';
 import { defaultPatient, defaultProfessional, runFlow } from '../../client/lgc/flows/index.js';
 import { LgcRecords } from '../../client/lgc/records.js';
 import { computeReport } from '../../client/lgc/report.js';
 import { LgcSession } from '../../client/lgc/session.js';
 import { searchDocuments } from '../../client/dmp/index.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import type { TestHost } from '../support/host.js';
+import { lgcSandbox, useLgcHost } from './helpers.js';
 
 let th: TestHost;
 let env: LgcEnvironment;
-const sandbox = `lgc-production-${randomUUID().slice(0, 8)}`;
-
-beforeAll(async () => {
-  th = await startTestHost();
-  env = await LgcEnvironment.connect({ url: th.http, sandbox });
-});
-afterAll(async () => {
-  await th?.close();
+const sandbox = lgcSandbox('production');
+useLgcHost(sandbox, (h, e) => {
+  th = h;
+  env = e;
 });
 
 describe('production flow', () => {

@@ -2,24 +2,20 @@
  * The reception flow of the reference LGC against a real host: the simulated lab and imaging centre send
  * results over SMTP, the LGC reads them over IMAP (XOAUTH2), matches and integrates them.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LgcEnvironment } from '../../client/lgc/environment.js';
 import { defaultPatient, defaultProfessional, runFlow } from '../../client/lgc/flows/index.js';
 import { LgcRecords } from '../../client/lgc/records.js';
 import { computeReport } from '../../client/lgc/report.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import type { TestHost } from '../support/host.js';
+import { lgcSandbox, useLgcHost } from './helpers.js';
 
 let th: TestHost;
 let env: LgcEnvironment;
-const sandbox = `lgc-reception-${randomUUID().slice(0, 8)}`;
-
-beforeAll(async () => {
-  th = await startTestHost();
-  env = await LgcEnvironment.connect({ url: th.http, sandbox });
-});
-afterAll(async () => {
-  await th?.close();
+const sandbox = lgcSandbox('reception');
+useLgcHost(sandbox, (h, e) => {
+  th = h;
+  env = e;
 });
 
 describe('reception flow', () => {

@@ -2,23 +2,19 @@
  * The resilience flow of the reference LGC against a real host: INSi and DMP outages (library scenarios
  * activated in the sandbox) and how the LGC keeps the identity provisional and the document queued.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LgcEnvironment } from '../../client/lgc/environment.js';
 import { runFlow } from '../../client/lgc/flows/index.js';
 import { LgcRecords } from '../../client/lgc/records.js';
-import { startTestHost, type TestHost } from '../support/host.js';
+import type { TestHost } from '../support/host.js';
+import { lgcSandbox, useLgcHost } from './helpers.js';
 
 let th: TestHost;
 let env: LgcEnvironment;
-const sandbox = `lgc-resilience-${randomUUID().slice(0, 8)}`;
-
-beforeAll(async () => {
-  th = await startTestHost();
-  env = await LgcEnvironment.connect({ url: th.http, sandbox });
-});
-afterAll(async () => {
-  await th?.close();
+const sandbox = lgcSandbox('resilience');
+useLgcHost(sandbox, (h, e) => {
+  th = h;
+  env = e;
 });
 
 describe('resilience flow', () => {

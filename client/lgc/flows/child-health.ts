@@ -10,6 +10,7 @@ import { searchDocuments } from '../../dmp/index.js';
 import { LgcError } from '../environment.js';
 import type { FlowRun } from '../run.js';
 import type { LgcSession } from '../session.js';
+import { pscLoginStep } from './identity.js';
 import { knownPatient } from './reception.js';
 
 /** A child of the world with an NIR INS and an open DMP. */
@@ -22,9 +23,7 @@ export function defaultChild(world: World): Patient {
 export async function childHealthFlow(session: LgcSession, run: FlowRun, opts: { patient: Patient }): Promise<{ documents: BuiltDocument[] }> {
   const { records, professional: pro } = session;
   const patient = opts.patient;
-  await run.step('Pro Santé Connect: authorization-code flow (e-CPS)', async (s) => {
-    s.detail((await session.loginCodeFlow()).SubjectNameID ?? '');
-  });
+  await pscLoginStep(session, run);
   await knownPatient(session, run, patient);
 
   const documents = await run.step('Write the growth measures and the vaccination note', async (s) => {

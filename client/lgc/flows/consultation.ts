@@ -7,10 +7,11 @@
  */
 import type { Patient } from '../../../fixtures/index.js';
 import { checkForNewVersions, importDocuments, openPatientFile, searchDocuments, type DocumentEntry, type ImportedRef } from '../../dmp/index.js';
-import { applyIdentityEvent, qualify, type Discrepancy } from '../../insi/index.js';
+import type { Discrepancy } from '../../insi/index.js';
 import type { LgcPatientRecord } from '../records.js';
 import type { FlowRun } from '../run.js';
 import type { LgcSession } from '../session.js';
+import { localRecordOf, pscLoginStep, qualifiedRecord, searchByTraits } from './identity.js';
 
 export interface ConsultationOptions {
   patient: Patient;
@@ -29,31 +30,12 @@ export interface ConsultationOutcome {
 
 const PDF_MAGIC = '%PDF-';
 
-/** The local record a secretary would have typed, in display form (accents, mixed case). */
-export function localRecordOf(patient: Patient): LgcPatientRecord {
-  return {
-    id: patient.id,
-    birthName: patient.birthName,
-    ...(patient.usedName && patient.usedName !== patient.birthName ? { usedName: patient.usedName } : {}),
-    firstNames: patient.firstNames,
-    sex: patient.sex,
-    birthDate: patient.birthDate,
-    ...(patient.birthPlace?.cog ? { birthPlaceCog: patient.birthPlace.cog } : {}),
-    status: 'PROV',
-    attributes: [],
-    traitsSource: 'CV',
-  };
-}
-
 export async function consultationFlow(session: LgcSession, run: FlowRun, opts: ConsultationOptions): Promise<ConsultationOutcome> {
   const { env, records, professional: pro } = session;
   const patient = opts.patient;
   const rpps = pro.rpps;
 
-  await run.step('Pro Santé Connect: authorization-code flow (e-CPS)', async (s) => {
-    const ui = await session.loginCodeFlow();
-    s.detail(`${ui.SubjectNameID} ${ui.given_name ?? ''} ${ui.family_name ?? ''}`.trim());
-  });
+  await pscLoginStep(session, run);
   if (opts.ciba !== false) {
     await run.step('Pro Santé Connect: CIBA (push to the e-CPS, approved on the device)', async (s) => {
       const r = await session.loginCiba('MOBILE');
@@ -79,8 +61,7 @@ export async function consultationFlow(session: LgcSession, run: FlowRun, opts: 
     let r = await insi.searchByVitale({ card, beneficiary: rang, vitaleAssertion: assertion, identity: record });
     if (r.cr !== '00') {
       // No INS from the card (an ayant droit without a certified NIR...): search with the traits.
-      const byTraits = await insi.searchPatient({ birthName: record.birthName, firstNames: record.firstNames, sex: record.sex, birthDate: record.birthDate, birthPlaceCog: record.birthPlaceCog, identity: record });
-      r = byTraits.result;
+      r = (await searchByTraits(insi, record)).result;
       s.data({ fallback: 'traits' });
     }
     s.detail(`CR ${r.cr} ${r.libelle}${r.cr === '00' ? `, INS ${r.individu.insActif.matricule}` : ''}`);
@@ -95,16 +76,14 @@ export async function consultationFlow(session: LgcSession, run: FlowRun, opts: 
       s.detail(`no INS (CR ${result.cr}): the identity stays ${record.status}`);
       return;
     }
-    const outcome = qualify(record, result.individu);
-    discrepancies = outcome.discrepancies;
-    if (outcome.match !== 'exact') {
-      s.detail(`discrepancy screen: ${outcome.discrepancies.map((d) => `${d.field} "${d.local}" ≠ INSi "${d.insi}" (${d.kind}${d.blocking ? ', blocking' : ''})`).join('; ')}`);
-      s.data({ discrepancies: outcome.discrepancies });
+    const q = qualifiedRecord(record, result.individu);
+    discrepancies = q.outcome.discrepancies;
+    if (!q.record) {
+      s.detail(`discrepancy screen: ${discrepancies.map((d) => `${d.field} "${d.local}" ≠ INSi "${d.insi}" (${d.kind}${d.blocking ? ', blocking' : ''})`).join('; ')}`);
+      s.data({ discrepancies });
       return;
     }
-    // The INS is retrieved (RECUP); the patient showed a high-trust ID document at the desk: QUAL.
-    const state = applyIdentityEvent(applyIdentityEvent(record, { type: 'insi-retrieved' }), { type: 'id-checked' });
-    record = await records.savePatient({ ...record, ...outcome.record, ...state, lastVerifiedAt: new Date().toISOString() });
+    record = await records.savePatient(q.record);
     qualified = record.status === 'QUAL';
     s.detail(`${record.status}: INS ${record.ins?.matricule} (${record.ins?.oid}), traits taken from INSi`);
   });

@@ -13,6 +13,7 @@ import type { LgcPatientRecord } from '../records.js';
 import type { FlowRun } from '../run.js';
 import { LGC_SOFTWARE, type LgcSession } from '../session.js';
 import { prescriptionEnYStep } from './prescription.js';
+import { pscLoginStep } from './identity.js';
 import { knownPatient } from './reception.js';
 import type { PrescribeEnYResult } from '../../eprescription/index.js';
 
@@ -59,10 +60,7 @@ export function correspondentOf(session: LgcSession): Professional {
 export async function productionFlow(session: LgcSession, run: FlowRun, opts: ProductionOptions): Promise<ProductionOutcome> {
   const { env, records, professional: pro } = session;
   const patient = opts.patient;
-  await run.step('Pro Santé Connect: authorization-code flow (e-CPS)', async (s) => {
-    const ui = await session.loginCodeFlow();
-    s.detail(`${ui.SubjectNameID}`);
-  });
+  await pscLoginStep(session, run);
   const record = await knownPatient(session, run, patient);
   if (record.status !== 'QUAL') throw new Error(`the identity of ${patient.id} is ${record.status}: documents can only carry a qualified INS`);
 

@@ -6,11 +6,10 @@
  */
 import type { Patient } from '../../../fixtures/index.js';
 import { MssanteReader, Worklist, type LocalPatient, type ReceivedMessage, type WorklistItem } from '../../mssante/index.js';
-import { applyIdentityEvent, qualify } from '../../insi/index.js';
 import type { LgcPatientRecord } from '../records.js';
 import type { FlowRun } from '../run.js';
 import type { LgcSession } from '../session.js';
-import { localRecordOf } from './consultation.js';
+import { localRecordOf, pscLoginStep, qualifiedRecord, searchByTraits } from './identity.js';
 
 export interface ReceptionOutcome {
   integrated: WorklistItem[];
@@ -33,11 +32,8 @@ export async function knownPatient(session: LgcSession, run: FlowRun, patient: P
   return run.step('Patient record: INSi search by traits and qualification', async (s) => {
     let record = existing ?? localRecordOf(patient);
     const insi = await session.insi();
-    const { result } = await insi.searchPatient({ birthName: record.birthName, firstNames: record.firstNames, sex: record.sex, birthDate: record.birthDate, birthPlaceCog: record.birthPlaceCog, identity: record });
-    if (result.cr === '00') {
-      const q = qualify(record, result.individu);
-      if (q.match === 'exact') record = { ...record, ...q.record, ...applyIdentityEvent(applyIdentityEvent(record, { type: 'insi-retrieved' }), { type: 'id-checked' }) };
-    }
+    const { result } = await searchByTraits(insi, record);
+    if (result.cr === '00') record = qualifiedRecord(record, result.individu).record ?? record;
     record = await session.records.savePatient(record);
     s.detail(`${record.status}${record.ins ? `, INS ${record.ins.matricule}` : ''} (INSi CR ${result.cr})`);
     return record;
@@ -55,10 +51,7 @@ export function worklistPatients(records: readonly LgcPatientRecord[]): LocalPat
 export async function receptionFlow(session: LgcSession, run: FlowRun, opts: { patient: Patient }): Promise<ReceptionOutcome> {
   const { env, records, professional: pro } = session;
   const mailbox = session.mailbox;
-  await run.step('Pro Santé Connect: authorization-code flow (e-CPS)', async (s) => {
-    const ui = await session.loginCodeFlow();
-    s.detail(`${ui.SubjectNameID}, mailbox ${mailbox}`);
-  });
+  await pscLoginStep(session, run, `mailbox ${mailbox}`);
   await knownPatient(session, run, opts.patient);
 
   const send = (body: Record<string, unknown>) => env.admin.request<SentView>('POST', `/_admin/sandboxes/${encodeURIComponent(session.sandbox)}/mssante/correspondents/send`, { to: mailbox, patientId: opts.patient.id, ...body });

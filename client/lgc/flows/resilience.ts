@@ -11,10 +11,10 @@
 import type { Patient } from '../../../fixtures/index.js';
 import { buildDocument } from '../../../fixtures/documents/index.js';
 import { FeedingQueue, type FeedingEvent } from '../../dmp/index.js';
-import { applyIdentityEvent, InsiError, qualify } from '../../insi/index.js';
+import { InsiError } from '../../insi/index.js';
 import type { FlowRun } from '../run.js';
 import type { LgcSession } from '../session.js';
-import { localRecordOf } from './consultation.js';
+import { localRecordOf, pscLoginStep, qualifiedRecord, searchByTraits } from './identity.js';
 import { prescriptionEnYStep } from './prescription.js';
 
 export interface ResilienceOptions {
@@ -38,16 +38,14 @@ async function withScenario<T>(session: LgcSession, name: string, fn: () => Prom
 export async function resilienceFlow(session: LgcSession, run: FlowRun, opts: ResilienceOptions): Promise<{ insiAttempts: number; feedEvents: FeedingEvent['type'][]; ePrescriptionFallback?: string }> {
   const { records, professional: pro } = session;
   const patient = opts.patient;
-  await run.step('Pro Santé Connect: authorization-code flow (e-CPS)', async (s) => {
-    s.detail((await session.loginCodeFlow()).SubjectNameID ?? '');
-  });
+  await pscLoginStep(session, run);
 
   // A new patient record, typed at the desk: provisional until INSi answers.
   let record = await records.savePatient({ ...localRecordOf(patient), traitsSource: 'SM' });
   let insiAttempts = 0;
   await withScenario(session, 'insi-outage', async () => {
     const insi = await session.insi();
-    const search = () => insi.searchPatient({ birthName: record.birthName, firstNames: record.firstNames, sex: record.sex, birthDate: record.birthDate, birthPlaceCog: record.birthPlaceCog, identity: record });
+    const search = () => searchByTraits(insi, record);
     await run.step('INSi unavailable: the identity is kept provisional', async (s) => {
       insiAttempts++;
       const err = await search().then(
@@ -67,9 +65,9 @@ export async function resilienceFlow(session: LgcSession, run: FlowRun, opts: Re
         try {
           const { result } = await search();
           if (result.cr !== '00') throw new Error(`INSi CR ${result.cr}`);
-          const q = qualify(record, result.individu);
-          if (q.match !== 'exact') throw new Error(`discrepancies: ${q.discrepancies.map((d) => d.field).join(', ')}`);
-          record = await records.savePatient({ ...record, ...q.record, ...applyIdentityEvent(applyIdentityEvent(record, { type: 'insi-retrieved' }), { type: 'id-checked' }), lastVerifiedAt: new Date().toISOString() });
+          const q = qualifiedRecord(record, result.individu);
+          if (!q.record) throw new Error(`discrepancies: ${q.outcome.discrepancies.map((d) => d.field).join(', ')}`);
+          record = await records.savePatient(q.record);
           s.detail(`answered at attempt ${insiAttempts}: ${record.status}, INS ${record.ins?.matricule}`);
           return;
         } catch (err) {
