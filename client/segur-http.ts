@@ -99,3 +99,37 @@ export function postBounded(
     request.end(payload);
   });
 }
+
+/**
+ * A SOAP endpoint from a base URL: `path` (e.g. `/lps`) appended unless the URL already ends with it (a
+ * trailing slash tolerated). `invalid` builds the module's own input error.
+ */
+export function endpointUrl(baseUrl: string, path: string, invalid: (message: string) => Error): URL {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw invalid(`baseUrl "${baseUrl}" is not a URL`);
+  }
+  const trimmed = url.pathname.replace(/\/$/, '');
+  if (!trimmed.endsWith(path)) url.pathname = trimmed + path;
+  return url;
+}
+
+/**
+ * A keep-alive agent for the URL's scheme: over https with the trust anchors and, for mutual TLS, the
+ * client key and certificate (chain). `invalid` builds the module's own input error for another scheme.
+ */
+export function keepAliveAgent(url: URL, opts: { maxSockets: number; ca?: string | string[]; key?: string; cert?: string }, invalid: (message: string) => Error): http.Agent {
+  if (url.protocol === 'https:') {
+    const tls: https.AgentOptions = { keepAlive: true, maxSockets: opts.maxSockets };
+    if (opts.ca) tls.ca = Array.isArray(opts.ca) ? opts.ca : [opts.ca];
+    if (opts.key && opts.cert) {
+      tls.key = opts.key;
+      tls.cert = opts.cert;
+    }
+    return new https.Agent(tls);
+  }
+  if (url.protocol === 'http:') return new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+  throw invalid(`baseUrl must be http(s), got ${url.protocol}`);
+}

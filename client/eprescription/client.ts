@@ -5,10 +5,9 @@
  * access token (HTTP Bearer), the card (an assertion PS in wsse:Security), or a certificate (mTLS).
  */
 import http from 'node:http';
-import https from 'node:https';
 import { buildAssertionPs, firstCertificatePem, subjectAttribute, type AssertionPs, type ProfessionalCredentials } from '../insi/assertion-ps.js';
 import type { LpsInfo } from '../insi/envelope.js';
-import { postBounded } from '../segur-http.js';
+import { endpointUrl, keepAliveAgent, postBounded } from '../segur-http.js';
 import { bodies, buildEnvelope, ENDPOINT_PATH, parseAnswer, readers, SOAP_CONTENT_TYPE, type BuiltRequest, type EpOperation } from './codec.js';
 import { EPrescriptionInputError, EPrescriptionProtocolError, EPrescriptionTimeoutError, EPrescriptionTransportError } from './errors.js';
 import type { EPrescription, EpActor, EpExecutant, EpExecution, EpPrescripteur, EpSearchCriteria } from './model.js';
@@ -96,32 +95,15 @@ export class EPrescriptionClient {
   constructor(opts: EPrescriptionClientOptions) {
     this.opts = opts;
     this.now = opts.now ?? (() => new Date());
-    let url: URL;
-    try {
-      url = new URL(opts.baseUrl);
-    } catch {
-      throw new EPrescriptionInputError(`baseUrl "${opts.baseUrl}" is not a URL`, 'baseUrl');
-    }
-    if (!url.pathname.replace(/\/$/, '').endsWith(ENDPOINT_PATH)) url.pathname = url.pathname.replace(/\/$/, '') + ENDPOINT_PATH;
+    const invalid = (message: string) => new EPrescriptionInputError(message, 'baseUrl');
+    const url = endpointUrl(opts.baseUrl, ENDPOINT_PATH, invalid);
     this.url = url;
     const auth = opts.auth;
     if (!['psc', 'card', 'certificate'].includes(auth?.mode)) throw new EPrescriptionInputError(`unknown auth mode ${String((auth as { mode?: string })?.mode)}`, 'auth.mode');
     if (auth.mode === 'certificate' && (!auth.keyPem || !auth.certPem)) throw new EPrescriptionInputError('certificate mode needs keyPem and certPem', 'auth');
     if (auth.mode === 'card' && !auth.professional?.idNat) throw new EPrescriptionInputError('card mode needs professional.idNat', 'auth.professional');
-    if (url.protocol === 'https:') {
-      const tls: https.AgentOptions = { keepAlive: true, maxSockets: 8 };
-      if (auth.caPem) tls.ca = Array.isArray(auth.caPem) ? auth.caPem : [auth.caPem];
-      if (auth.mode === 'certificate') {
-        tls.key = auth.keyPem;
-        tls.cert = auth.certPem;
-      }
-      this.agent = new https.Agent(tls);
-    } else if (url.protocol === 'http:') {
-      if (auth.mode === 'certificate') throw new EPrescriptionInputError('certificate mode needs an https baseUrl', 'baseUrl');
-      this.agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    } else {
-      throw new EPrescriptionInputError(`baseUrl must be http(s), got ${url.protocol}`, 'baseUrl');
-    }
+    this.agent = keepAliveAgent(url, { maxSockets: 8, ca: auth.caPem, ...(auth.mode === 'certificate' ? { key: auth.keyPem, cert: auth.certPem } : {}) }, invalid);
+    if (url.protocol === 'http:' && auth.mode === 'certificate') throw new EPrescriptionInputError('certificate mode needs an https baseUrl', 'baseUrl');
   }
 
   get endpoint(): string {

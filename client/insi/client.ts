@@ -4,10 +4,9 @@
  * TLS with a signed assertion PS (CPx mode).
  */
 import http from 'node:http';
-import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { buildAssertionPs, firstCertificatePem, subjectAttribute, type AssertionPs, type ProfessionalCredentials } from './assertion-ps.js';
-import { postBounded } from '../segur-http.js';
+import { endpointUrl, keepAliveAgent, postBounded } from '../segur-http.js';
 import { InsiError, InsiInputError, InsiProtocolError, InsiTransportError } from './errors.js';
 import {
   buildRecSansVitaleRequest,
@@ -116,11 +115,6 @@ export interface PatientSearchOutcome {
 const DEFAULT_TIMEOUT = 15_000;
 const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 
-function toCaList(ca: string | string[] | undefined): string[] | undefined {
-  if (ca === undefined) return undefined;
-  return Array.isArray(ca) ? ca : [ca];
-}
-
 export class InsiClient {
   private readonly url: URL;
   private readonly agent: http.Agent;
@@ -132,29 +126,11 @@ export class InsiClient {
   constructor(opts: InsiClientOptions) {
     this.opts = opts;
     this.now = opts.now ?? (() => new Date());
-    let url: URL;
-    try {
-      url = new URL(opts.baseUrl);
-    } catch {
-      throw new InsiInputError(`baseUrl "${opts.baseUrl}" is not a URL`, 'baseUrl');
-    }
-    if (!/\/lps\/?$/.test(url.pathname)) url.pathname = url.pathname.replace(/\/$/, '') + '/lps';
+    const invalid = (message: string) => new InsiInputError(message, 'baseUrl');
+    const url = endpointUrl(opts.baseUrl, '/lps', invalid);
     this.url = url;
     const auth = opts.auth;
-    if (url.protocol === 'https:') {
-      const tls: https.AgentOptions = { keepAlive: true, maxSockets: 16 };
-      const ca = toCaList(auth.caPem);
-      if (ca) tls.ca = ca;
-      if (auth.mode === 'certificate') {
-        tls.key = auth.keyPem;
-        tls.cert = auth.certPem;
-      }
-      this.agent = new https.Agent(tls);
-    } else if (url.protocol === 'http:') {
-      this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-    } else {
-      throw new InsiInputError(`baseUrl must be http(s), got ${url.protocol}`, 'baseUrl');
-    }
+    this.agent = keepAliveAgent(url, { maxSockets: 16, ca: auth.caPem, ...(auth.mode === 'certificate' ? { key: auth.keyPem, cert: auth.certPem } : {}) }, invalid);
     if (auth.mode === 'certificate') {
       if (!auth.keyPem || !auth.certPem) throw new InsiInputError('certificate mode needs keyPem and certPem', 'auth');
       const ou = auth.emetteur ?? subjectAttribute(firstCertificatePem(auth.certPem), 'OU');
