@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Entry point of the `segur-sim` command. Runs the compiled build (dist/, made by `npm install` and
-// `npm run build`) when it is up to date: starting from JavaScript is what keeps time-to-ready low.
-// When a source file is newer than the build (a developer editing), it runs the TypeScript sources
-// through tsx instead, so nobody ever runs stale code.
+// Entry point of the `segur-sim` command. Runs the build (made by `npm install` and `npm run build`)
+// when it is up to date: the bundle (dist/bundle/, see scripts/bundle.mjs), else the compiled modules
+// (dist/); starting from bundled JavaScript is what keeps time-to-ready low. When a source file is
+// newer than the build (a developer editing), it runs the TypeScript sources through tsx instead, so
+// nobody ever runs stale code.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundled = join(root, 'dist', 'bundle', 'main.mjs');
 const built = join(root, 'dist', 'client', 'cli', 'main.js');
 const stamp = join(root, 'dist', '.tsbuildinfo');
 
@@ -28,7 +30,8 @@ function buildIsFresh() {
 }
 
 if (buildIsFresh()) {
-  await import(pathToFileURL(built).href);
+  // The bundle is written before the stamp, so a fresh stamp means a complete bundle when there is one.
+  await import(pathToFileURL(existsSync(bundled) ? bundled : built).href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
