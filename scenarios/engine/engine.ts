@@ -64,6 +64,12 @@ interface ChannelEntry {
 
 const CHANNELS = ['header', 'sandbox', 'magic', 'startup'] as const;
 
+/**
+ * The decision of most requests, shared: the journal keeps each exchange's decision, and one frozen
+ * object instead of three fresh ones per request is measurably less garbage-collector work.
+ */
+const NO_RULE_MATCHED: Decision = Object.freeze({ channel: 'default', fired: Object.freeze([]) as unknown as Decision['fired'], effects: Object.freeze([]) as unknown as Decision['effects'], latencyMs: 0, explain: 'no scenario rule matched' });
+
 const CHANNEL_LABEL: Record<Exclude<DecisionChannel, 'default'>, string> = {
   header: 'header scenario',
   sandbox: 'sandbox scenario',
@@ -260,7 +266,7 @@ export class ScenarioEngine {
       }
       if (firings) return this.decision(channel, firings);
     }
-    return { channel: 'default', fired: [], effects: [], latencyMs: 0, explain: 'no scenario rule matched' };
+    return NO_RULE_MATCHED;
   }
 
   /** Magic rules that can concern this service, indexed by fact value (cached; rebuilt when magic changes). */

@@ -55,8 +55,9 @@ export class Exchange {
   /**
    * Asks the scenario engine what to do with this request and waits out any latency it drew.
    * Throws ScenarioNotFoundError for an unknown X-Segur-Scenario (the host answers in the protocol's shape).
+   * Synchronous when there is no latency to wait (most requests): no promise made per call.
    */
-  async decide(operation: string, facts: RequestFacts = {}): Promise<Decision> {
+  decide(operation: string, facts: RequestFacts = {}): Decision | Promise<Decision> {
     this.operation = operation;
     this.facts = facts;
     const decision = this.host.engine.evaluate(
@@ -65,17 +66,16 @@ export class Exchange {
       this.headerScenarios,
     );
     this.decision = decision;
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-    return decision;
+    return decision.latencyMs > 0 ? sleep(decision.latencyMs).then(() => decision) : decision;
   }
 
   /**
    * `decide` then `fault` in one call, the usual opening of a handler:
    * `const forced = await exchange.enter('op', facts); if (forced) return forced;`
    */
-  async enter(operation: string, facts: RequestFacts = {}): Promise<Response | undefined> {
-    await this.decide(operation, facts);
-    return this.fault();
+  enter(operation: string, facts: RequestFacts = {}): Response | undefined | Promise<Response | undefined> {
+    const decided = this.decide(operation, facts);
+    return decided instanceof Promise ? decided.then(() => this.fault()) : this.fault();
   }
 
   /** Parameters of a business outcome the decision carries, e.g. `outcome('insi.cr')` → `{ cr: '01' }`. */
@@ -86,10 +86,16 @@ export class Exchange {
 
   /**
    * The response forced by a transport or protocol fault, if the decision has one. Call it right after
-   * `decide`: a non-undefined result must be returned as is.
+   * `decide`: a non-undefined result must be returned as is. Synchronous when the decision has no effect.
    */
-  async fault(): Promise<Response | undefined> {
-    for (const effect of this.decision?.effects ?? []) {
+  fault(): Response | undefined | Promise<Response | undefined> {
+    const effects = this.decision?.effects;
+    if (!effects || effects.length === 0) return undefined;
+    return this.firstFault(effects);
+  }
+
+  private async firstFault(effects: readonly ResolvedEffect[]): Promise<Response | undefined> {
+    for (const effect of effects) {
       const response = await this.applyFault(effect);
       if (response) return response;
     }

@@ -9,9 +9,14 @@ const PREFIX = /^\/_sandbox\/([^/?#]+)(?=[/?#]|$)/;
  * but can be given a base URL.
  */
 export function pathWithoutSandbox(url: string): string {
+  // Runs on every request (it is the app's getPath): plain index scans, a regular expression only for
+  // the rare prefixed path.
   const start = url.indexOf('/', url.indexOf('//') + 2);
-  const end = url.search(/[?#]/);
+  const query = url.indexOf('?', start);
+  const hash = url.indexOf('#', start);
+  const end = query === -1 ? hash : hash === -1 ? query : Math.min(query, hash);
   const path = url.slice(start, end === -1 ? undefined : end);
+  if (!path.startsWith('/_sandbox/')) return path === '' ? '/' : path;
   const stripped = path.replace(PREFIX, '');
   return stripped === '' ? '/' : stripped;
 }

@@ -1,7 +1,7 @@
 import type { Decision } from '../../../scenarios/engine/types.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { captureBody, type BodyCapture } from './body.js';
-import { flatHeaders } from './capture.js';
+import { flatHeaders, type PackedHeaders } from './capture.js';
 
 export type Transport = 'http' | 'https' | 'smtp' | 'imap' | 'internal';
 
@@ -58,7 +58,8 @@ export interface JournalRecord {
   error?: string;
 }
 
-export type RawHeaders = IncomingHttpHeaders | OutgoingHttpHeaders | Record<string, string> | readonly string[];
+/** Node's header objects, its raw [name, value, ...] list, or headers packed by `packHeaders`. */
+export type RawHeaders = PackedHeaders | IncomingHttpHeaders | OutgoingHttpHeaders | Record<string, string> | readonly string[];
 
 export interface JournalFilter {
   service?: string;
