@@ -27,11 +27,12 @@ export function readIncomingBody(incoming: IncomingMessage, limit: number): Prom
     };
     const onEnd = () => {
       done();
-      // One owned buffer (Buffer.concat may hand back a slice of a shared pool).
-      const body = new Uint8Array(size);
+      // One owned buffer (Buffer.concat may hand back a slice of a shared pool, and the journal keeps
+      // bodies), not zero-filled since every byte is written.
+      const body = Buffer.allocUnsafeSlow(size);
       let offset = 0;
       for (const chunk of chunks) {
-        body.set(chunk, offset);
+        chunk.copy(body, offset);
         offset += chunk.length;
       }
       resolve(body);
@@ -46,10 +47,28 @@ export function readIncomingBody(incoming: IncomingMessage, limit: number): Prom
 
 const decoder = new TextDecoder();
 
+/**
+ * Hono's body cache for a body already read: `arrayBuffer` ready, `text` decoded on first use (a getter
+ * on the prototype: one object shape for every request, instead of a property defined per request).
+ * Other forms (`json`, `formData`) are derived by Hono from the first cached entry.
+ */
+class PrimedBodyCache {
+  // The only own enumerable property: Hono derives the other forms from the first one it finds.
+  readonly arrayBuffer: Promise<ArrayBuffer>;
+  readonly #body: Uint8Array;
+  #text: Promise<string> | undefined = undefined;
+
+  constructor(body: Uint8Array) {
+    this.#body = body;
+    this.arrayBuffer = Promise.resolve(body.buffer.byteLength === body.byteLength ? (body.buffer as ArrayBuffer) : (body.slice().buffer as ArrayBuffer));
+  }
+
+  get text(): Promise<string> {
+    return (this.#text ??= Promise.resolve(decoder.decode(this.#body)));
+  }
+}
+
 /** Makes `c.req.arrayBuffer()`, `.text()` and `.json()` answer from bytes already read (text decoded on first use). */
 export function primeHonoBody(c: Context, body: Uint8Array): void {
-  const cache = c.req.bodyCache as Record<string, Promise<unknown>>;
-  cache.arrayBuffer = Promise.resolve(body.buffer);
-  let text: Promise<string> | undefined;
-  Object.defineProperty(cache, 'text', { enumerable: true, configurable: true, get: () => (text ??= Promise.resolve(decoder.decode(body))) });
+  (c.req as unknown as { bodyCache: unknown }).bodyCache = new PrimedBodyCache(body);
 }

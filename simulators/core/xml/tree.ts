@@ -28,28 +28,25 @@ export interface ParseXmlOptions {
   maxDepth?: number;
 }
 
-/**
- * Parses a whole XML document in one strict pass (saxes): well-formedness is checked as it goes,
- * namespaces are resolved, and a DOCTYPE is refused outright, so no entity can ever be declared, let
- * alone expanded (billion laughs, XXE). Only the five predefined entities and character references
- * are decoded. Throws XmlSyntaxError with line and column.
- */
-export function parseXml(text: string, opts: ParseXmlOptions = {}): XmlEl {
-  const maxDepth = opts.maxDepth ?? 64;
-  const parser = new SaxesParser({ xmlns: true, position: true });
-  const stack: XmlEl[] = [];
-  const texts: string[][] = [];
-  let root: XmlEl | undefined;
-  let failure: XmlSyntaxError | undefined;
-  const fail = (message: string, reason?: XmlSyntaxError['reason']) => {
-    failure ??= new XmlSyntaxError(message, parser.line, parser.column, reason);
-    throw failure;
-  };
+/** What one parse builds; the handlers of a reused parser write into the current one. */
+interface TreeBuild {
+  maxDepth: number;
+  stack: XmlEl[];
+  root: XmlEl | undefined;
+}
 
+/** A saxes parser whose handlers build an XmlEl tree into `state.build`; it throws XmlSyntaxError on the first problem. */
+function treeParser(position: boolean) {
+  const parser = new SaxesParser({ xmlns: true, position });
+  const state: { build: TreeBuild } = { build: { maxDepth: 64, stack: [], root: undefined } };
+  const fail = (message: string, reason?: XmlSyntaxError['reason']): never => {
+    throw new XmlSyntaxError(message, parser.line, parser.column, reason);
+  };
   parser.on('error', (err) => fail(err.message.replace(/^\d+:\d+: /, '')));
   parser.on('doctype', () => fail('DOCTYPE declarations are not accepted', 'doctype'));
   parser.on('opentag', (tag: SaxesTagNS) => {
-    if (stack.length >= maxDepth) fail(`elements nested deeper than ${maxDepth}`, 'depth');
+    const { stack } = state.build;
+    if (stack.length >= state.build.maxDepth) fail(`elements nested deeper than ${state.build.maxDepth}`, 'depth');
     const attrs: Record<string, string> = {};
     for (const key in tag.attributes) {
       const attr = tag.attributes[key]!;
@@ -59,26 +56,63 @@ export function parseXml(text: string, opts: ParseXmlOptions = {}): XmlEl {
     const el: XmlEl = { ns: tag.uri, name: tag.local, attrs, children: [], text: '' };
     const parent = stack[stack.length - 1];
     if (parent) parent.children.push(el);
-    else root = el;
+    else state.build.root = el;
     stack.push(el);
-    texts.push([]);
   });
-  const keepText = (t: string) => texts[texts.length - 1]?.push(t);
+  // Text is gathered untrimmed in `text` (usually one chunk: no array per element) and trimmed on close.
+  const keepText = (t: string) => {
+    const { stack } = state.build;
+    const el = stack[stack.length - 1];
+    if (el) el.text += t;
+  };
   parser.on('text', keepText);
   parser.on('cdata', keepText);
   parser.on('closetag', () => {
-    const el = stack.pop()!;
-    el.text = texts.pop()!.join('').trim();
+    const el = state.build.stack.pop()!;
+    el.text = el.text.trim();
   });
+  return { parser, state };
+}
 
+/**
+ * The parser used for every document, reused (saxes resets itself after `close()`): building one costs
+ * more than parsing a SOAP envelope. It does not track positions, which slows every character; a
+ * document that fails is parsed again by a position-tracking parser for the line and column.
+ */
+let fast: ReturnType<typeof treeParser> | undefined;
+
+function parseWith(p: ReturnType<typeof treeParser>, text: string, maxDepth: number): XmlEl {
+  const build: TreeBuild = { maxDepth, stack: [], root: undefined };
+  p.state.build = build;
   try {
-    parser.write(text).close();
+    p.parser.write(text).close();
   } catch (err) {
     if (err instanceof XmlSyntaxError) throw err;
-    throw new XmlSyntaxError((err as Error).message, parser.line, parser.column);
+    throw new XmlSyntaxError((err as Error).message, p.parser.line, p.parser.column);
   }
-  if (!root) throw new XmlSyntaxError('no root element', parser.line, parser.column);
-  return root;
+  if (!build.root) throw new XmlSyntaxError('no root element', p.parser.line, p.parser.column);
+  return build.root;
+}
+
+/**
+ * Parses a whole XML document in one strict pass (saxes): well-formedness is checked as it goes,
+ * namespaces are resolved, and a DOCTYPE is refused outright, so no entity can ever be declared, let
+ * alone expanded (billion laughs, XXE). Only the five predefined entities and character references
+ * are decoded. Throws XmlSyntaxError with line and column.
+ */
+export function parseXml(text: string, opts: ParseXmlOptions = {}): XmlEl {
+  const maxDepth = opts.maxDepth ?? 64;
+  const p = fast ?? treeParser(false);
+  fast = undefined; // taken: a document parsed from inside a handler would get a parser of its own
+  try {
+    const root = parseWith(p, text, maxDepth);
+    fast = p; // closed cleanly, so reset by saxes: reusable
+    return root;
+  } catch (err) {
+    if (!(err instanceof XmlSyntaxError)) throw err;
+    // The failed parser is left mid-document: dropped. A tracking parser finds the same fault with its position.
+    return parseWith(treeParser(true), text, maxDepth);
+  }
 }
 
 /** First child with this local name (and namespace, when given). */
