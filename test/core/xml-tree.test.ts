@@ -15,6 +15,15 @@ describe('parseXml', () => {
     expect(child(resultat, 'Y', 'urn:x')!.text).toBe("D'AEION A");
   });
 
+  it('scopes namespace declarations to their element, and lets a child undeclare the default namespace', () => {
+    const root = parseXml('<a xmlns="urn:d" xmlns:p="urn:p1"><p:b xmlns:p="urn:p2"><p:c/></p:b><p:d/><e xmlns=""/><f p:at="1"/></a>');
+    expect(root.ns).toBe('urn:d');
+    const [b, d, e, f] = root.children;
+    expect([b!.ns, b!.children[0]!.ns, d!.ns, e!.ns, f!.ns]).toEqual(['urn:p2', 'urn:p2', 'urn:p1', '', 'urn:d']);
+    expect(f!.attrs).toEqual({ at: '1' });
+    expect(parseXml('<x:a xmlns:x="urn:x" xml:lang="fr"/>').attrs).toEqual({ lang: 'fr' });
+  });
+
   it('keeps CDATA as text', () => {
     expect(parseXml('<a><![CDATA[<b>]]></a>').text).toBe('<b>');
   });
@@ -26,6 +35,11 @@ describe('parseXml', () => {
     ['<a></a><b/>', 'two roots'],
     ['<a x="1" x="2"/>', 'duplicate attribute'],
     ['<p:a/>', 'unbound prefix'],
+    ['<a q:x="1"/>', 'unbound attribute prefix'],
+    ['<a xmlns:p=""/>', 'empty prefixed namespace'],
+    ['<a xmlns:xmlns="urn:x"/>', 'xmlns prefix declared'],
+    ['<p:a:b xmlns:p="urn:p"/>', 'two colons in a name'],
+    ['<:a/>', 'empty prefix'],
     ['', 'empty document'],
   ])('refuses %s (%s) with a located error', (text) => {
     expect(() => parseXml(text)).toThrow(XmlSyntaxError);
