@@ -1,4 +1,4 @@
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { SaxesParser, type SaxesAttributePlain, type SaxesTagPlain } from 'saxes';
 
 /** A namespace-resolved element. Attributes are keyed by local name; xmlns declarations are dropped. */
 export interface XmlEl {
@@ -37,12 +37,12 @@ interface TreeBuild {
   root: XmlEl | undefined;
 }
 
-/** Prefix → namespace URI; the default namespace under ''. */
-type Bindings = Record<string, string>;
+/** Prefix → namespace URI; the default namespace under ''. A Map: prefixes are arbitrary keys. */
+type Bindings = ReadonlyMap<string, string>;
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
-const TOP_SCOPE: Bindings = Object.freeze({ '': '', xml: XML_NS, xmlns: XMLNS_NS });
+const TOP_SCOPE: Bindings = new Map([['', ''], ['xml', XML_NS], ['xmlns', XMLNS_NS]]);
 
 function newBuild(maxDepth: number): TreeBuild {
   return { maxDepth, stack: [], scopes: [], root: undefined };
@@ -59,45 +59,49 @@ function treeParser(position: boolean) {
   const fail = (message: string, reason?: XmlSyntaxError['reason']): never => {
     throw new XmlSyntaxError(message, parser.line, parser.column, reason);
   };
-  const split = (qname: string): [prefix: string, local: string] => {
-    const colon = qname.indexOf(':');
-    if (colon === -1) return ['', qname];
+  const qualified = (qname: string, colon: number): { prefix: string; local: string } => {
     const local = qname.slice(colon + 1);
     if (colon === 0 || local === '' || local.includes(':')) fail(`malformed qualified name: ${qname}`);
-    return [qname.slice(0, colon), local];
+    return { prefix: qname.slice(0, colon), local };
   };
   parser.on('error', (err) => fail(err.message.replace(/^\d+:\d+: /, '')));
   parser.on('doctype', () => fail('DOCTYPE declarations are not accepted', 'doctype'));
+  // Attributes as saxes reports them, one by one before their tag: walking the tag's own attribute
+  // object (a prototype-less dictionary) on every element cost more than the rest of the element.
+  const pending: SaxesAttributePlain[] = [];
+  parser.on('attribute', (attr) => void pending.push(attr as SaxesAttributePlain));
   parser.on('opentag', (tag: SaxesTagPlain) => {
     const { stack, scopes } = state.build;
     if (stack.length >= state.build.maxDepth) fail(`elements nested deeper than ${state.build.maxDepth}`, 'depth');
-    const raw = tag.attributes as Record<string, string>;
-    let scope = scopes[scopes.length - 1] ?? TOP_SCOPE;
-    for (const name in raw) {
-      if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
-      const uri = raw[name]!;
-      const prefix = name === 'xmlns' ? '' : name.slice(6);
-      if (prefix === 'xmlns' || (prefix === 'xml') !== (uri === XML_NS) || uri === XMLNS_NS) fail(`forbidden namespace declaration: ${name}="${uri}"`);
-      if (prefix !== '' && uri === '') fail(`empty namespace for prefix ${prefix}`);
-      if (scope === scopes[scopes.length - 1] || scope === TOP_SCOPE) scope = { ...scope };
-      scope[prefix] = uri;
-    }
+    const parentScope = scopes[scopes.length - 1] ?? TOP_SCOPE;
+    let scope: Map<string, string> | undefined;
     const attrs: Record<string, string> = {};
-    for (const name in raw) {
-      if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
-      const [prefix, local] = split(name);
-      if (prefix !== '' && scope[prefix] === undefined) fail(`unbound namespace prefix: "${prefix}"`);
-      attrs[local] = raw[name]!;
+    if (pending.length > 0) {
+      for (const { name, value } of pending) {
+        if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
+        const prefix = name === 'xmlns' ? '' : name.slice(6);
+        if (prefix === 'xmlns' || (prefix === 'xml') !== (value === XML_NS) || value === XMLNS_NS) fail(`forbidden namespace declaration: ${name}="${value}"`);
+        if (prefix !== '' && value === '') fail(`empty namespace for prefix ${prefix}`);
+        (scope ??= new Map(parentScope)).set(prefix, value);
+      }
+      for (const { name, value } of pending) {
+        if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
+        const colon = name.indexOf(':');
+        if (colon !== -1 && !(scope ?? parentScope).has(qualified(name, colon).prefix)) fail(`unbound namespace prefix: "${name.slice(0, colon)}"`);
+        attrs[colon === -1 ? name : name.slice(colon + 1)] = value;
+      }
+      pending.length = 0;
     }
-    const [prefix, local] = split(tag.name);
-    const ns = scope[prefix];
+    const colon = tag.name.indexOf(':');
+    const { prefix, local } = colon === -1 ? { prefix: '', local: tag.name } : qualified(tag.name, colon);
+    const ns = (scope ?? parentScope).get(prefix);
     if (ns === undefined) fail(`unbound namespace prefix: "${prefix}"`);
     const el: XmlEl = { ns: ns!, name: local, attrs, children: [], text: '' };
     const parent = stack[stack.length - 1];
     if (parent) parent.children.push(el);
     else state.build.root = el;
     stack.push(el);
-    scopes.push(scope);
+    scopes.push(scope ?? parentScope);
   });
   // Text is gathered untrimmed in `text` (usually one chunk: no array per element) and trimmed on close.
   const keepText = (t: string) => {
