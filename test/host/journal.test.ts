@@ -40,6 +40,23 @@ describe('journal', () => {
     expect(await whole.text()).toBe(big);
   });
 
+  it('keeps whole bodies within journal.maxBodyMemory, the oldest entries losing theirs first', async () => {
+    const small = await startTestHost({ journal: { maxBodyBytes: 1024, maxEntries: 50, maxBodyMemory: 10_000 } });
+    try {
+      const body = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(3000) });
+      for (let i = 0; i < 5; i++) await fetch(`${small.http}/_sandbox/m1/_echo/records/r${i}`, { method: 'PUT', body: body(i), headers: { 'content-type': 'application/json' } });
+      const entries = (await small.admin.journal('m1')).entries as FullEntry[];
+      const kept = entries.map((e) => !(e.request.body as { dropped?: boolean }).dropped);
+      // Five ~3 KB requests (their small responses too) in 10 000 bytes: the newest three are kept whole.
+      expect(kept).toEqual([false, false, true, true, true]);
+      expect(entries[0]!.request.body.size).toBe(Buffer.byteLength(body(0)));
+      expect((await fetch(`${small.http}/_admin/sandboxes/m1/journal/entries/${entries[0]!.id}/request`)).status).toBe(404);
+      expect(await (await fetch(`${small.http}/_admin/sandboxes/m1/journal/entries/${entries[4]!.id}/request`)).text()).toBe(body(4));
+    } finally {
+      await small.close();
+    }
+  });
+
   it('filters, exports as JSON and keeps only the last maxEntries', async () => {
     for (let i = 0; i < 60; i++) await fetch(`${t.http}/_sandbox/j3/_echo/noop?i=${i}`);
     await fetch(`${t.http}/_sandbox/j3/_echo/records/missing`);

@@ -101,7 +101,7 @@ export function registerJournalRoutes(app: HostApp, host: HostContext): void {
       const journal = host.sandboxes.mustGet(c.req.param('id')).journal;
       const entry = journal.get(c.req.param('entry'));
       const body = journal.body(c.req.param('entry'), part);
-      if (!entry || !body) throw new AdminError(404, 'UnknownBody', 'no such entry, or its whole body was dropped (journal.maxSpillBytes)');
+      if (!entry || !body) throw new AdminError(404, 'UnknownBody', 'no such entry, or its body was released to keep the journal within journal.maxBodyMemory');
       return c.body(new Uint8Array(body), 200, { 'content-type': entry[part].body.contentType ?? 'application/octet-stream' });
     }),
   );

@@ -35,10 +35,10 @@ export const configSchema = z
     journal: z
       .object({
         maxEntries: count(10).default(5000),
-        /** Bodies larger than this are cut in the entry; the whole body stays retrievable by id. */
+        /** Bodies larger than this are shown cut in the entry; the whole body stays retrievable by id while kept. */
         maxBodyBytes: count(256).default(64 * 1024),
-        /** Whole bodies above the cap are kept up to this size (bytes) each. */
-        maxSpillBytes: count(0).default(50 * 1024 * 1024),
+        /** Memory for whole bodies, per sandbox: the newest are kept, the oldest entries lose theirs first. */
+        maxBodyMemory: count(0).default(64 * 1024 * 1024),
       })
       .strict()
       .prefault({}),

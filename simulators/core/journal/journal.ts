@@ -79,8 +79,10 @@ export interface JournalFilter {
 
 export interface JournalOptions {
   maxEntries: number;
+  /** Bodies are shown cut to this size in an entry (the whole body stays retrievable while kept). */
   maxBodyBytes: number;
-  maxSpillBytes: number;
+  /** Memory for whole bodies: the newest are kept, the oldest entries lose theirs first. */
+  maxBodyMemory: number;
 }
 
 /** What the journal keeps per exchange until someone reads it: references, no copies, no decoding. */
@@ -88,53 +90,46 @@ interface Stored {
   seq: number;
   id: string;
   record: JournalRecord;
-  /** Full sizes of bodies whose stored bytes were cut to the cap. */
-  requestSize?: number;
-  responseSize?: number;
-  requestSpilled?: boolean;
-  responseSpilled?: boolean;
+  /** Memory the two bodies hold (0 once dropped). */
+  bodyBytes: number;
+  /** Byte sizes of bodies dropped to stay within `maxBodyMemory`. */
+  requestDropped?: number;
+  responseDropped?: number;
   view?: JournalEntry;
 }
 
 /**
  * In-memory journal of one sandbox: the last `maxEntries` exchanges. Recording is the hot path of every
- * simulated call, so `add` only keeps references; the readable entry (decoded text, ISO time, decision
- * summary) is built when the entry is read or streamed. Bodies above the cap are cut in the entry and
- * kept whole aside (bounded by `maxSpillBytes`, oldest dropped first).
+ * simulated call, so `add` only keeps references: bodies are neither copied nor encoded, and the readable
+ * entry (decoded text cut to `maxBodyBytes`, ISO time, decision summary) is built when the entry is read
+ * or streamed. Whole bodies are kept within `maxBodyMemory`, the oldest entries losing theirs first.
+ *
+ * Why no copies: copying every large body into a capped buffer (and a whole one aside) made each big
+ * exchange allocate hundreds of KB outside the JS heap, and that allocation rate set off a full garbage
+ * collection every few hundred requests: with 100 000 DMP documents in memory, 1 s of slow answers each time.
  */
 export class Journal {
   private stored: Stored[] = [];
   private seq = 0;
-  private readonly spill = new Map<string, Buffer>();
-  private spillBytes = 0;
+  private bodyBytes = 0;
+  /** Index in `stored` of the oldest entry that may still hold bodies. */
+  private keepFrom = 0;
   private readonly listeners = new Set<(entry: JournalEntry) => void>();
 
   constructor(private readonly opts: JournalOptions) {}
 
   add(record: JournalRecord): void {
     const seq = ++this.seq;
-    const item: Stored = { seq, id: '', record };
-    const cap = this.opts.maxBodyBytes;
-    const req = record.request.body;
-    if (req !== undefined && overCap(req, cap)) {
-      const bytes = asBuffer(req);
-      item.requestSize = bytes.length;
-      item.requestSpilled = this.keep(`${idOf(item)}/request`, bytes);
-      record.request.body = Uint8Array.prototype.slice.call(bytes, 0, cap);
-    }
-    const res = record.response.body;
-    if (res !== undefined && overCap(res, cap)) {
-      const bytes = asBuffer(res);
-      item.responseSize = bytes.length;
-      item.responseSpilled = this.keep(`${idOf(item)}/response`, bytes);
-      record.response.body = Uint8Array.prototype.slice.call(bytes, 0, cap);
-    }
+    const item: Stored = { seq, id: '', record, bodyBytes: memoryOf(record.request.body) + memoryOf(record.response.body) };
     this.stored.push(item);
+    this.bodyBytes += item.bodyBytes;
     // Trim in batches: an O(1) amortised ring without index arithmetic everywhere.
     if (this.stored.length >= 2 * this.opts.maxEntries) {
       const dropped = this.stored.splice(0, this.stored.length - this.opts.maxEntries);
-      for (const old of dropped) this.forget(old);
+      for (const old of dropped) this.bodyBytes -= old.bodyBytes;
+      this.keepFrom = Math.max(0, this.keepFrom - dropped.length);
     }
+    while (this.bodyBytes > this.opts.maxBodyMemory && this.keepFrom < this.stored.length) this.dropBodies(this.stored[this.keepFrom++]!);
     if (this.listeners.size) {
       const entry = this.view(item);
       for (const listener of this.listeners) listener(entry);
@@ -166,12 +161,10 @@ export class Journal {
     return item && this.view(item);
   }
 
-  /** The whole body of an entry, even when the entry shows it cut. */
+  /** The whole body of an entry, even when the entry shows it cut; undefined once dropped. */
   body(id: string, part: 'request' | 'response'): Buffer | undefined {
-    const kept = this.spill.get(`${id}/${part}`);
-    if (kept) return kept;
     const item = this.live().find((e) => idOf(e) === id);
-    if (!item || item[part === 'request' ? 'requestSize' : 'responseSize'] !== undefined) return undefined;
+    if (!item || item[part === 'request' ? 'requestDropped' : 'responseDropped'] !== undefined) return undefined;
     const body = item.record[part].body;
     return body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
   }
@@ -183,8 +176,8 @@ export class Journal {
 
   clear(): void {
     this.stored = [];
-    this.spill.clear();
-    this.spillBytes = 0;
+    this.bodyBytes = 0;
+    this.keepFrom = 0;
   }
 
   get size(): number {
@@ -206,10 +199,8 @@ export class Journal {
     const cap = this.opts.maxBodyBytes;
     const requestHeaders = flatHeaders(r.request.headers);
     const responseHeaders = flatHeaders(r.response.headers);
-    const request = captureBody(r.request.body, requestHeaders['content-type'], cap);
-    const response = captureBody(r.response.body, responseHeaders['content-type'], cap);
-    if (item.requestSize !== undefined) Object.assign(request, { size: item.requestSize, truncated: true, spilled: item.requestSpilled });
-    if (item.responseSize !== undefined) Object.assign(response, { size: item.responseSize, truncated: true, spilled: item.responseSpilled });
+    const request = captureBody(r.request.body, requestHeaders['content-type'], cap, item.requestDropped);
+    const response = captureBody(r.response.body, responseHeaders['content-type'], cap, item.responseDropped);
     item.view = {
       id: idOf(item),
       seq: item.seq,
@@ -236,29 +227,21 @@ export class Journal {
     return item.view;
   }
 
-  /** Keeps a whole body aside (no copy: request and response bodies are owned, never reused). */
-  private keep(key: string, buf: Buffer): boolean {
-    if (buf.length > this.opts.maxSpillBytes) return false;
-    this.spill.set(key, buf);
-    this.spillBytes += buf.length;
-    for (const [k, v] of this.spill) {
-      if (this.spillBytes <= this.opts.maxSpillBytes) break;
-      this.spill.delete(k);
-      this.spillBytes -= v.length;
+  /** Releases an entry's bodies (memory budget), keeping their sizes for the entry. */
+  private dropBodies(item: Stored): void {
+    if (item.bodyBytes === 0) return;
+    const { request, response } = item.record;
+    if (request.body !== undefined) {
+      item.requestDropped = byteLength(request.body);
+      request.body = undefined;
     }
-    return this.spill.has(key);
-  }
-
-  private forget(item: Stored): void {
-    for (const part of ['request', 'response'] as const) {
-      if (!item.id) continue; // never spilled: bodies are kept aside only after an id was given
-      const key = `${item.id}/${part}`;
-      const buf = this.spill.get(key);
-      if (buf) {
-        this.spillBytes -= buf.length;
-        this.spill.delete(key);
-      }
+    if (response.body !== undefined) {
+      item.responseDropped = byteLength(response.body);
+      response.body = undefined;
     }
+    this.bodyBytes -= item.bodyBytes;
+    item.bodyBytes = 0;
+    item.view = undefined; // a view already built holds the cut text
   }
 }
 
@@ -267,17 +250,11 @@ function idOf(item: Stored): string {
   return (item.id ||= `${item.record.sandbox}-${item.seq}`);
 }
 
-/** Whether a body exceeds the cap, without measuring UTF-8 when the string is short enough to fit anyway. */
-function overCap(body: Uint8Array | string, cap: number): boolean {
-  if (typeof body === 'string' && body.length * 3 <= cap) return false;
-  return byteLength(body) > cap;
+/** Memory a body holds (a string's length: V8 keeps Latin-1 text one byte per character). */
+function memoryOf(body: Uint8Array | string | undefined): number {
+  return body === undefined ? 0 : typeof body === 'string' ? body.length : body.byteLength;
 }
 
 function byteLength(body: Uint8Array | string): number {
   return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-}
-
-/** The body's bytes, encoded once for a string, a view (no copy) for bytes. */
-function asBuffer(body: Uint8Array | string): Buffer {
-  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
