@@ -62,22 +62,27 @@ export function buildApp(host: HostContext, services: SimulatorService[]): Hono<
  * composed chain per request.
  */
 function withExchange(middleware: MiddlewareHandler<HostEnv>, handler: Handler<HostEnv>, onError: ErrorHandler<HostEnv>): Handler<HostEnv> {
-  const guarded = async (c: Context<HostEnv>, run: () => Promise<Response | void> | Response | void): Promise<void> => {
-    let res: Response | void;
-    let isError = false;
-    try {
-      res = await run();
-    } catch (err) {
-      if (!(err instanceof Error)) throw err;
-      c.error = err;
-      res = await onError(err, c);
-      isError = true;
-    }
-    if (res && (!c.finalized || isError)) c.res = res;
-  };
   const nothingAfter = async () => {};
+  // The error of a handler or of the middleware itself: in `c.error`, and the error handler's response in `c.res`.
+  const failed = async (c: Context<HostEnv>, err: unknown) => {
+    if (!(err instanceof Error)) throw err;
+    c.error = err;
+    c.res = await onError(err, c);
+  };
   return async (c) => {
-    await guarded(c, () => middleware(c, () => guarded(c, () => handler(c, nothingAfter) as Promise<Response | void>)));
+    try {
+      const early = await middleware(c, async () => {
+        try {
+          const res = await handler(c, nothingAfter);
+          if (res && !c.finalized) c.res = res as Response;
+        } catch (err) {
+          await failed(c, err);
+        }
+      });
+      if (early && !c.finalized) c.res = early;
+    } catch (err) {
+      await failed(c, err);
+    }
     return c.res;
   };
 }
