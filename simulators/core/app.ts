@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { Hono, type Context, type ErrorHandler, type Handler, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type Handler } from 'hono';
 import { ScenarioNotFoundError } from '../../scenarios/engine/engine.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { Exchange } from './exchange.js';
@@ -8,7 +8,7 @@ import type { HostContext } from './host-context.js';
 import { CapturingResponse, packHeaders, type WrittenResponse } from './journal/capture.js';
 import { clientCertInfo, type ClientCertInfo } from './pki/index.js';
 import { primeHonoBody, readIncomingBody, TOO_LARGE } from './request-body.js';
-import { SandboxError } from './sandbox.js';
+import { SandboxError, type Sandbox } from './sandbox.js';
 import { headerScenarios, pathWithoutSandbox, rawHeader, sandboxOf, SCENARIO_HEADER } from './sandbox-routing.js';
 import type { HostEnv, SimulatorService } from './service.js';
 
@@ -16,7 +16,7 @@ import type { HostEnv, SimulatorService } from './service.js';
 export function buildApp(host: HostContext, services: SimulatorService[]): Hono<HostEnv> {
   const app = new Hono<HostEnv>({ getPath: (req) => pathWithoutSandbox(req.url) });
 
-  const onError: ErrorHandler<HostEnv> = (err, c) => {
+  const onError: OnError = (err, c) => {
     // A simulator bug must never show a stack or kill the process: answer in the protocol's shape and journal it.
     const exchange = c.get('exchange') as Exchange | undefined;
     host.log(`error serving ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
@@ -27,13 +27,13 @@ export function buildApp(host: HostContext, services: SimulatorService[]): Hono<
 
   registerAdminRoutes(app, host, services);
 
-  const mounted: { mount: string; middleware: MiddlewareHandler<HostEnv> }[] = [];
+  const mounted: { mount: string; pipeline: ExchangePipeline }[] = [];
   for (const service of services) {
-    const middleware = exchangeMiddleware(host, service);
-    for (const mount of service.mounts) mounted.push({ mount, middleware });
-    // Each route under a mount gets the exchange middleware wrapped around its handler, rather than one
-    // `app.use(`${mount}/*`)`: a route with a single handler takes Hono's direct path instead of composing
-    // a middleware chain on every request (the no-op benchmark's largest cost after the journal).
+    const pipeline = exchangePipeline(host, service);
+    for (const mount of service.mounts) mounted.push({ mount, pipeline });
+    // Each route under a mount gets the exchange pipeline wrapped around its handler, rather than one
+    // `app.use(`${mount}/*`)` middleware: a route with a single handler takes Hono's direct path instead of
+    // composing a middleware chain, and a synchronous handler is served without a promise.
     const collected = new Hono<HostEnv>();
     service.routes(collected, host);
     const seen = new Set<string>();
@@ -42,7 +42,7 @@ export function buildApp(host: HostContext, services: SimulatorService[]): Hono<
       if (seen.has(key)) throw new Error(`${service.id}: ${key} is registered twice; a route takes one handler`);
       seen.add(key);
       const underMount = service.mounts.some((m) => route.path === m || route.path.startsWith(`${m}/`));
-      app.on(route.method, route.path, underMount ? withExchange(middleware, route.handler as Handler<HostEnv>, onError) : route.handler);
+      app.on(route.method, route.path, underMount ? withExchange(pipeline, route.handler as Handler<HostEnv>, onError) : route.handler);
     }
   }
 
@@ -51,39 +51,55 @@ export function buildApp(host: HostContext, services: SimulatorService[]): Hono<
     // Unknown paths under a simulator's mount are still exchanges of that simulator: sandbox-scoped and journaled.
     const path = c.req.path;
     const owner = mounted.find(({ mount }) => path === mount || path.startsWith(`${mount}/`));
-    return owner ? withExchange(owner.middleware, notFound, onError)(c, async () => {}) : notFound();
+    return owner ? withExchange(owner.pipeline, notFound, onError)(c, nothingAfter) : notFound();
   });
   return app;
 }
 
+type OnError = (err: Error, c: Context<HostEnv>) => Response;
+type Served = Response | Promise<Response>;
+const nothingAfter = async () => {};
+
 /**
- * `middleware` around `handler` with the semantics Hono's compose gives `app.use` + a route (the error a
- * handler throws lands in `c.error` and the error handler's response in `c.res`), without building a
- * composed chain per request.
+ * `handler` inside the exchange pipeline, with the semantics Hono's compose gives a middleware and a route
+ * (a handler's error lands in `c.error`, the error handler's response in `c.res`). Promises only where a
+ * step is asynchronous: a synchronous handler on a ready sandbox is served in one synchronous pass.
  */
-function withExchange(middleware: MiddlewareHandler<HostEnv>, handler: Handler<HostEnv>, onError: ErrorHandler<HostEnv>): Handler<HostEnv> {
-  const nothingAfter = async () => {};
-  // The error of a handler or of the middleware itself: in `c.error`, and the error handler's response in `c.res`.
-  const failed = async (c: Context<HostEnv>, err: unknown) => {
+function withExchange(pipeline: ExchangePipeline, handler: Handler<HostEnv>, onError: OnError): (c: Context<HostEnv>, next: typeof nothingAfter) => Served {
+  const failed = (c: Context<HostEnv>, err: unknown): Response => {
     if (!(err instanceof Error)) throw err;
     c.error = err;
-    c.res = await onError(err, c);
+    return (c.res = onError(err, c));
   };
-  return async (c) => {
+  // After the handler: its response (or its error) in `c.res`, then the pipeline's closing steps.
+  const settle = (c: Context<HostEnv>, turn: Turn, res: unknown, err?: { error: unknown }): Served => {
+    if (err) {
+      if (!(err.error instanceof Error)) throw err.error;
+      c.error = err.error;
+      // An unknown X-Segur-Scenario is the client's mistake: answered by `close`, not logged as a failure.
+      if (!(err.error instanceof ScenarioNotFoundError)) c.res = onError(err.error, c);
+    } else if (res && !c.finalized) c.res = res as Response;
+    const closed = pipeline.close(c, turn);
+    return closed ? closed.then(() => c.res) : c.res;
+  };
+  const run = (c: Context<HostEnv>, opened: Turn | Response): Served => {
+    if (opened instanceof Response) return opened;
+    let res: unknown;
     try {
-      const early = await middleware(c, async () => {
-        try {
-          const res = await handler(c, nothingAfter);
-          if (res && !c.finalized) c.res = res as Response;
-        } catch (err) {
-          await failed(c, err);
-        }
-      });
-      if (early && !c.finalized) c.res = early;
-    } catch (err) {
-      await failed(c, err);
+      res = handler(c, nothingAfter);
+    } catch (error) {
+      return settle(c, opened, undefined, { error });
     }
-    return c.res;
+    return res instanceof Promise ? res.then((r) => settle(c, opened, r), (error) => settle(c, opened, undefined, { error })) : settle(c, opened, res);
+  };
+  return (c) => {
+    let opened: Turn | Response | Promise<Turn | Response>;
+    try {
+      opened = pipeline.open(c);
+    } catch (err) {
+      return failed(c, err);
+    }
+    return opened instanceof Promise ? opened.then((o) => run(c, o), (err) => failed(c, err)) : run(c, opened);
   };
 }
 
@@ -101,6 +117,20 @@ function tlsInfo(c: Context<HostEnv>): { transport: 'http' | 'https'; cert: Clie
   return { transport: 'https', cert };
 }
 
+/** One request in a simulator's pipeline: its exchange, and how it is journaled once answered. */
+interface Turn {
+  exchange: Exchange;
+  outgoing: unknown;
+  journal: (written: WrittenResponse) => void;
+}
+
+interface ExchangePipeline {
+  /** Before the handler: the turn, or the response that ends the request here (unknown sandbox, body too large). */
+  open(c: Context<HostEnv>): Turn | Response | Promise<Turn | Response>;
+  /** After the handler, `c.res` set: undefined when done, a promise when a step had to wait. */
+  close(c: Context<HostEnv>, turn: Turn): Promise<void> | undefined;
+}
+
 /**
  * Scopes the request to its sandbox, hands the simulator an Exchange, and journals the exchange once the
  * response has left (with the scenario decision and the validators' verdicts).
@@ -109,26 +139,14 @@ function tlsInfo(c: Context<HostEnv>): { transport: 'http' | 'https'; cert: Clie
  * `c.req.raw.headers`/`.body` or reading the Response object would make node-server build full fetch
  * objects and leave its fast path (measured: 10 % of bare throughput instead of ≥ 70 %).
  */
-function exchangeMiddleware(host: HostContext, service: SimulatorService): MiddlewareHandler<HostEnv> {
+function exchangePipeline(host: HostContext, service: SimulatorService): ExchangePipeline {
   const refuseTooLarge = (exchange: Exchange) => {
     exchange.verdict('error', 'http.body.size', `request body larger than maxBodyBytes (${host.config.maxBodyBytes} bytes)`);
     return service.renderError(tooLarge(host));
   };
-  return async (c, next) => {
-    const startedAt = host.clock.now();
-    const t0 = performance.now();
+
+  const start = (c: Context<HostEnv>, sandbox: Sandbox, startedAt: number, t0: number, rawHeaders: readonly string[]): Turn | Response | Promise<Turn | Response> => {
     const incoming = c.env?.incoming;
-    const rawHeaders = incoming?.rawHeaders ?? [...c.req.raw.headers].flat();
-    const sandboxId = sandboxOf(c.req.url, rawHeaders);
-    let sandbox = host.sandboxes.get(sandboxId);
-    if (!sandbox) {
-      try {
-        sandbox = await host.sandboxes.resolve(sandboxId);
-      } catch (err) {
-        if (err instanceof SandboxError) return service.renderError({ status: err.status, code: 'UnknownSandbox', message: err.message });
-        throw err;
-      }
-    }
     const { transport, cert } = tlsInfo(c);
     const exchange = new Exchange(service, sandbox, host, {
       headerScenarios: headerScenarios(rawHeader(rawHeaders, SCENARIO_HEADER)),
@@ -157,45 +175,66 @@ function exchangeMiddleware(host: HostContext, service: SimulatorService): Middl
       });
     const outgoing = c.env?.outgoing;
     if (outgoing instanceof CapturingResponse) outgoing.capture(journal);
+    const turn: Turn = { exchange, outgoing, journal };
+    if (method === 'GET' || method === 'HEAD') return turn;
 
-    if (method !== 'GET' && method !== 'HEAD') {
-      if (Number(rawHeader(rawHeaders, 'content-length') ?? 0) > host.config.maxBodyBytes) return refuseTooLarge(exchange);
-      if (incoming) {
-        const body = await readIncomingBody(incoming, host.config.maxBodyBytes);
+    if (Number(rawHeader(rawHeaders, 'content-length') ?? 0) > host.config.maxBodyBytes) return refuseTooLarge(exchange);
+    if (incoming) {
+      return readIncomingBody(incoming, host.config.maxBodyBytes).then((body) => {
         if (body === TOO_LARGE) return refuseTooLarge(exchange);
         requestBody = body;
         primeHonoBody(c, body);
-      } else {
-        // Served outside the host's listeners (app.fetch in a unit test).
-        requestBody = new Uint8Array(await c.req.arrayBuffer());
-        if (requestBody.byteLength > host.config.maxBodyBytes) return refuseTooLarge(exchange);
-      }
+        return turn;
+      });
     }
-
-    try {
-      await next();
-    } catch (err) {
-      if (!(err instanceof ScenarioNotFoundError)) throw err;
-      c.res = service.renderError({ status: 400, code: 'UnknownScenario', message: err.message });
-    }
-    if (c.error instanceof ScenarioNotFoundError) c.res = service.renderError({ status: 400, code: 'UnknownScenario', message: c.error.message });
-
-    if (exchange.cutBy && outgoing instanceof CapturingResponse) outgoing.cut(`connection ${exchange.cutBy} by scenario`);
-    else if (!(outgoing instanceof CapturingResponse)) {
-      // Served outside the host's listeners (app.fetch in a unit test): journal from the Response object.
-      const response = c.res.clone();
-      const body = response.body ? new Uint8Array(await response.arrayBuffer()) : undefined;
-      journal({ status: response.status, headers: Object.fromEntries(response.headers), body });
-    }
-
-    const slow = exchange.slowBody;
-    if (slow && c.res.body) {
-      const response = c.res;
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      c.res = undefined as unknown as Response; // detach, or Hono re-wraps the old response's headers around it
-      c.res = new Response(trickle(bytes, slow), { status: response.status, headers: Object.fromEntries(response.headers) });
-    }
+    // Served outside the host's listeners (app.fetch in a unit test).
+    return c.req.arrayBuffer().then((buffer) => {
+      requestBody = new Uint8Array(buffer);
+      return requestBody.byteLength > host.config.maxBodyBytes ? refuseTooLarge(exchange) : turn;
+    });
   };
+
+  return {
+    open(c) {
+      const startedAt = host.clock.now();
+      const t0 = performance.now();
+      const rawHeaders = c.env?.incoming?.rawHeaders ?? [...c.req.raw.headers].flat();
+      const sandboxId = sandboxOf(c.req.url, rawHeaders);
+      const sandbox = host.sandboxes.get(sandboxId);
+      if (sandbox) return start(c, sandbox, startedAt, t0, rawHeaders);
+      return host.sandboxes.resolve(sandboxId).then(
+        (resolved) => start(c, resolved, startedAt, t0, rawHeaders),
+        (err) => {
+          if (err instanceof SandboxError) return service.renderError({ status: err.status, code: 'UnknownSandbox', message: err.message });
+          throw err;
+        },
+      );
+    },
+
+    close(c, { exchange, outgoing, journal }) {
+      if (c.error instanceof ScenarioNotFoundError) c.res = service.renderError({ status: 400, code: 'UnknownScenario', message: c.error.message });
+      if (exchange.cutBy && outgoing instanceof CapturingResponse) outgoing.cut(`connection ${exchange.cutBy} by scenario`);
+      else if (!(outgoing instanceof CapturingResponse)) return journalFromResponse(c, journal).then(() => slowBody(c, exchange));
+      return exchange.slowBody ? slowBody(c, exchange) : undefined;
+    },
+  };
+}
+
+/** Served outside the host's listeners (app.fetch in a unit test): the journal reads the Response object. */
+async function journalFromResponse(c: Context<HostEnv>, journal: Turn['journal']): Promise<void> {
+  const response = c.res.clone();
+  const body = response.body ? new Uint8Array(await response.arrayBuffer()) : undefined;
+  journal({ status: response.status, headers: Object.fromEntries(response.headers), body });
+}
+
+/** The `slow-body` transport fault: the response body re-sent at the scenario's rate. */
+async function slowBody(c: Context<HostEnv>, exchange: Exchange): Promise<void> {
+  const slow = exchange.slowBody;
+  if (!slow || !c.res.body) return;
+  const response = c.res;
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  c.res = undefined as unknown as Response; // detach, or Hono re-wraps the old response's headers around it
+  c.res = new Response(trickle(bytes, slow), { status: response.status, headers: Object.fromEntries(response.headers) });
 }
 
 function tooLarge(host: HostContext) {
