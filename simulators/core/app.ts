@@ -41,8 +41,7 @@ export function buildApp(host: HostContext, services: SimulatorService[]): Hono<
       const key = `${route.method} ${route.path}`;
       if (seen.has(key)) throw new Error(`${service.id}: ${key} is registered twice; a route takes one handler`);
       seen.add(key);
-      const underMount = service.mounts.some((m) => route.path === m || route.path.startsWith(`${m}/`));
-      app.on(route.method, route.path, underMount ? withExchange(pipeline, route.handler as Handler<HostEnv>, onError) : route.handler);
+      app.on(route.method, route.path, service.mounts.some((m) => isUnder(route.path, m)) ? withExchange(pipeline, route.handler as Handler<HostEnv>, onError) : route.handler);
     }
   }
 
@@ -50,10 +49,15 @@ export function buildApp(host: HostContext, services: SimulatorService[]): Hono<
     const notFound = () => c.json({ error: { code: 'NotFound', message: `nothing is served at ${c.req.path}; see GET /_admin/services` } }, 404);
     // Unknown paths under a simulator's mount are still exchanges of that simulator: sandbox-scoped and journaled.
     const path = c.req.path;
-    const owner = mounted.find(({ mount }) => path === mount || path.startsWith(`${mount}/`));
+    const owner = mounted.find(({ mount }) => isUnder(path, mount));
     return owner ? withExchange(owner.pipeline, notFound, onError)(c, nothingAfter) : notFound();
   });
   return app;
+}
+
+/** A mount serves itself and everything below it. */
+function isUnder(path: string, mount: string): boolean {
+  return path === mount || path.startsWith(`${mount}/`);
 }
 
 type OnError = (err: Error, c: Context<HostEnv>) => Response;
@@ -69,16 +73,14 @@ function withExchange(pipeline: ExchangePipeline, handler: Handler<HostEnv>, onE
   const failed = (c: Context<HostEnv>, err: unknown): Response => {
     if (!(err instanceof Error)) throw err;
     c.error = err;
-    return (c.res = onError(err, c));
+    // An unknown X-Segur-Scenario is the client's mistake: answered by the pipeline's `close`, not logged as a failure.
+    if (!(err instanceof ScenarioNotFoundError)) c.res = onError(err, c);
+    return c.res;
   };
   // After the handler: its response (or its error) in `c.res`, then the pipeline's closing steps.
   const settle = (c: Context<HostEnv>, turn: Turn, res: unknown, err?: { error: unknown }): Served => {
-    if (err) {
-      if (!(err.error instanceof Error)) throw err.error;
-      c.error = err.error;
-      // An unknown X-Segur-Scenario is the client's mistake: answered by `close`, not logged as a failure.
-      if (!(err.error instanceof ScenarioNotFoundError)) c.res = onError(err.error, c);
-    } else if (res && !c.finalized) c.res = res as Response;
+    if (err) failed(c, err.error);
+    else if (res && !c.finalized) c.res = res as Response;
     const closed = pipeline.close(c, turn);
     return closed ? closed.then(() => c.res) : c.res;
   };
@@ -214,8 +216,9 @@ function exchangePipeline(host: HostContext, service: SimulatorService): Exchang
     close(c, { exchange, outgoing, journal }) {
       if (c.error instanceof ScenarioNotFoundError) c.res = service.renderError({ status: 400, code: 'UnknownScenario', message: c.error.message });
       if (exchange.cutBy && outgoing instanceof CapturingResponse) outgoing.cut(`connection ${exchange.cutBy} by scenario`);
-      else if (!(outgoing instanceof CapturingResponse)) return journalFromResponse(c, journal).then(() => slowBody(c, exchange));
-      return exchange.slowBody ? slowBody(c, exchange) : undefined;
+      const slow = exchange.slowBody;
+      if (!(outgoing instanceof CapturingResponse)) return journalFromResponse(c, journal).then(() => (slow ? slowBody(c, slow) : undefined));
+      return slow ? slowBody(c, slow) : undefined;
     },
   };
 }
@@ -228,13 +231,12 @@ async function journalFromResponse(c: Context<HostEnv>, journal: Turn['journal']
 }
 
 /** The `slow-body` transport fault: the response body re-sent at the scenario's rate. */
-async function slowBody(c: Context<HostEnv>, exchange: Exchange): Promise<void> {
-  const slow = exchange.slowBody;
-  if (!slow || !c.res.body) return;
+async function slowBody(c: Context<HostEnv>, bytesPerSecond: number): Promise<void> {
+  if (!c.res.body) return;
   const response = c.res;
   const bytes = new Uint8Array(await response.arrayBuffer());
   c.res = undefined as unknown as Response; // detach, or Hono re-wraps the old response's headers around it
-  c.res = new Response(trickle(bytes, slow), { status: response.status, headers: Object.fromEntries(response.headers) });
+  c.res = new Response(trickle(bytes, bytesPerSecond), { status: response.status, headers: Object.fromEntries(response.headers) });
 }
 
 function tooLarge(host: HostContext) {

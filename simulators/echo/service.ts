@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { World } from '../../fixtures/index.js';
-import type { Decision, RequestFacts, RuleSpec } from '../../scenarios/engine/types.js';
+import type { RequestFacts, RuleSpec } from '../../scenarios/engine/types.js';
 import { jsonError } from '../core/errors/renderers.js';
 import type { SimulatorService } from '../core/service.js';
 
@@ -42,15 +42,14 @@ export const echoService: SimulatorService = {
     app.all('/_echo/noop', (c): Response | Promise<Response> => {
       const exchange = c.get('exchange');
       const facts: RequestFacts = c.req.url.includes('?') ? c.req.query() : {};
-      const answer = (decision: Decision, fault: Response | undefined): Response => {
+      const answer = (fault: Response | undefined): Response => {
         if (fault) return fault;
+        const decision = exchange.decision!;
         exchange.summary = { facts };
         return c.json({ ok: true, sandbox: exchange.sandbox.id, transport: exchange.transport, clientCert: exchange.clientCert ?? null, facts, channel: decision.channel, tag: exchange.outcome<{ tag: string }>('echo.tag')?.tag ?? null, explain: decision.explain });
       };
-      const decided = exchange.decide('noop', facts);
-      if (decided instanceof Promise) return decided.then(async (decision) => answer(decision, await exchange.fault()));
-      const fault = exchange.fault();
-      return fault instanceof Promise ? fault.then((f) => answer(decided, f)) : answer(decided, fault);
+      const forced = exchange.enter('noop', facts);
+      return forced instanceof Promise ? forced.then(answer) : answer(forced);
     });
 
     app.put('/_echo/records/:key', async (c) => {

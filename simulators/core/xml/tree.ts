@@ -59,11 +59,14 @@ function treeParser(position: boolean) {
   const fail = (message: string, reason?: XmlSyntaxError['reason']): never => {
     throw new XmlSyntaxError(message, parser.line, parser.column, reason);
   };
-  const qualified = (qname: string, colon: number): { prefix: string; local: string } => {
+  const split = (qname: string): { prefix: string; local: string } => {
+    const colon = qname.indexOf(':');
+    if (colon === -1) return { prefix: '', local: qname };
     const local = qname.slice(colon + 1);
     if (colon === 0 || local === '' || local.includes(':')) fail(`malformed qualified name: ${qname}`);
     return { prefix: qname.slice(0, colon), local };
   };
+  const isDeclaration = (name: string) => name === 'xmlns' || name.startsWith('xmlns:');
   parser.on('error', (err) => fail(err.message.replace(/^\d+:\d+: /, '')));
   parser.on('doctype', () => fail('DOCTYPE declarations are not accepted', 'doctype'));
   // Attributes as saxes reports them, one by one before their tag: walking the tag's own attribute
@@ -78,22 +81,21 @@ function treeParser(position: boolean) {
     const attrs: Record<string, string> = {};
     if (pending.length > 0) {
       for (const { name, value } of pending) {
-        if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
+        if (!isDeclaration(name)) continue;
         const prefix = name === 'xmlns' ? '' : name.slice(6);
         if (prefix === 'xmlns' || (prefix === 'xml') !== (value === XML_NS) || value === XMLNS_NS) fail(`forbidden namespace declaration: ${name}="${value}"`);
         if (prefix !== '' && value === '') fail(`empty namespace for prefix ${prefix}`);
         (scope ??= new Map(parentScope)).set(prefix, value);
       }
       for (const { name, value } of pending) {
-        if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
-        const colon = name.indexOf(':');
-        if (colon !== -1 && !(scope ?? parentScope).has(qualified(name, colon).prefix)) fail(`unbound namespace prefix: "${name.slice(0, colon)}"`);
-        attrs[colon === -1 ? name : name.slice(colon + 1)] = value;
+        if (isDeclaration(name)) continue;
+        const { prefix, local } = split(name);
+        if (prefix !== '' && !(scope ?? parentScope).has(prefix)) fail(`unbound namespace prefix: "${prefix}"`);
+        attrs[local] = value;
       }
       pending.length = 0;
     }
-    const colon = tag.name.indexOf(':');
-    const { prefix, local } = colon === -1 ? { prefix: '', local: tag.name } : qualified(tag.name, colon);
+    const { prefix, local } = split(tag.name);
     const ns = (scope ?? parentScope).get(prefix);
     if (ns === undefined) fail(`unbound namespace prefix: "${prefix}"`);
     const el: XmlEl = { ns: ns!, name: local, attrs, children: [], text: '' };
