@@ -45,6 +45,34 @@ describe('parseXml', () => {
     expect(() => parseXml(text)).toThrow(XmlSyntaxError);
   });
 
+  it('reads UTF-8 bytes piece by piece: a character cut by a piece boundary, a byte order mark, errors with their line', () => {
+    // "é" is two bytes; padding puts its first byte last in the first 64 KiB piece.
+    const head = '<?xml version="1.0"?><doc><pad>';
+    const pad = 'x'.repeat(64 * 1024 - Buffer.byteLength(head) - 1);
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${head}${pad}é</pad><nom>Zoé</nom></doc>`)]);
+    expect(bytes.indexOf(Buffer.from('é'))).toBe(64 * 1024 + 2);
+    const root = parseXml(bytes);
+    expect(childText(root, 'pad')).toBe(`${pad}é`);
+    expect(childText(root, 'nom')).toBe('Zoé');
+    const err = (() => {
+      try {
+        parseXml(Buffer.from('<doc>\n<a></b></doc>'));
+      } catch (e) {
+        return e as XmlSyntaxError;
+      }
+    })();
+    expect(err).toBeInstanceOf(XmlSyntaxError);
+    expect(err?.line).toBe(2);
+  });
+
+  it('keeps at most maxText characters of text per element, and still checks the rest', () => {
+    const big = 'A'.repeat(100_000);
+    const root = parseXml(Buffer.from(`<doc><title>Compte rendu</title><text>${big}</text></doc>`), { maxText: 10 });
+    expect(childText(root, 'title')).toBe('Compte ren');
+    expect(childText(root, 'text')).toBe('AAAAAAAAAA');
+    expect(() => parseXml(Buffer.from(`<doc><text>${big}<</text></doc>`), { maxText: 10 })).toThrow(XmlSyntaxError);
+  });
+
   it('refuses any DOCTYPE, so entities can never be declared or expanded', () => {
     const laughs = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>';
     expect(() => parseXml(laughs)).toThrow(/DOCTYPE/);

@@ -186,7 +186,7 @@ const MULTIPART = [
 describe('MIME model', () => {
   it('builds ENVELOPE and BODYSTRUCTURE with exact offsets', async () => {
     const raw = Buffer.from(MULTIPART);
-    const mime = await parseMime(raw);
+    const mime = parseMime(raw);
     const env = toBuffer(envelope(mime)).toString();
     expect(env).toContain('"Tue, 01 Jul 2025 10:00:00 +0200" "=?utf-8?q?Compte_rendu?="');
     expect(env).toContain('(("Dr =?utf-8?q?J=C3=A9r=C3=B4me?= Martin" NIL "jerome.martin" "medecin.simu.mssante.test"))');
@@ -212,11 +212,48 @@ describe('MIME model', () => {
 
   it('serves a single-part message and garbage without throwing', async () => {
     const raw = Buffer.from('Subject: x\r\n\r\nbody\r\n');
-    const mime = await parseMime(raw);
+    const mime = parseMime(raw);
     expect(toBuffer(bodyStructure(mime, raw, false)).toString()).toBe('("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 6 1)');
     expect(sectionContent({ raw, mime }, { path: [1], spec: '' })?.toString()).toBe('body\r\n');
     const junk = Buffer.from([0, 1, 2, 255, 10, 13, 10, 0x2d, 0x2d]);
-    await expect(parseMime(junk)).resolves.toBeTruthy();
+    expect(parseMime(junk).root.bodyEnd).toBe(junk.length);
+  });
+});
+
+describe('MIME splitting', () => {
+  const tree = (raw: Buffer, part = parseMime(raw).root): unknown => ({
+    type: part.contentType.value,
+    body: raw.subarray(part.bodyStart, part.bodyEnd).toString('latin1'),
+    ...(part.children.length ? { children: part.children.map((c) => tree(raw, c)) } : {}),
+  });
+  const NESTED = ['Content-Type: multipart/mixed; boundary="OUT"', '', 'preamble --OUT', '--OUT', 'Content-Type: multipart/alternative; boundary=IN', '', '--IN', '', 'texte --IN not a delimiter', '--INx is not one either', '--IN \t', 'Content-Type: text/html', '', '<p>', '--IN--', '--OUT', 'Content-Type: text/plain', '--OUT--', 'epilogue', '--OUT', 'after the close delimiter', ''];
+
+  it.each([
+    ['CRLF', '\r\n'],
+    ['LF', '\n'],
+  ])('splits nested multiparts with %s line endings: preamble and epilogue dropped, delimiters only at line starts, padding allowed', (_, eol) => {
+    const raw = b(NESTED.join(eol));
+    expect(tree(raw)).toEqual({
+      type: 'multipart/mixed',
+      body: raw.toString('latin1').slice(raw.indexOf(`${eol}${eol}`) + 2 * eol.length),
+      children: [
+        {
+          type: 'multipart/alternative',
+          body: ['--IN', '', 'texte --IN not a delimiter', '--INx is not one either', '--IN \t', 'Content-Type: text/html', '', '<p>', '--IN--'].join(eol),
+          children: [
+            { type: 'text/plain', body: ['texte --IN not a delimiter', '--INx is not one either'].join(eol) },
+            { type: 'text/html', body: '<p>' },
+          ],
+        },
+        // A part with a header and no empty line: all header, empty body.
+        { type: 'text/plain', body: '' },
+      ],
+    });
+  });
+
+  it('ends an unclosed multipart at the end of the message, and a part with no header at its first line', () => {
+    const raw = b('Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n\r\nsans en-tête\r\n--B\r\nContent-Type: text/csv\r\n\r\na;b\r\n');
+    expect(tree(raw)).toMatchObject({ children: [{ type: 'text/plain', body: 'sans en-tête' }, { type: 'text/csv', body: 'a;b\r\n' }] });
   });
 });
 
@@ -230,7 +267,7 @@ describe('delivery helpers', () => {
 
   it('builds an RFC 3464 report', async () => {
     const dsn = buildDsn({ to: 'a@b.test', envid: 'E1', ret: 'HDRS', arrivalDate: new Date(), recipients: [{ address: 'x@y.test', orcpt: 'rfc822;x@y.test', action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 nope' }], original: Buffer.from('Subject: s\r\n\r\nbody') });
-    const mime = await parseMime(dsn);
+    const mime = parseMime(dsn);
     expect(mime.root.contentType).toMatchObject({ value: 'multipart/report', params: { 'report-type': 'delivery-status' } });
     expect(mime.root.children.map((c) => c.contentType.value)).toEqual(['text/plain', 'message/delivery-status', 'text/rfc822-headers']);
     const text = dsn.toString();

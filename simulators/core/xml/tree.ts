@@ -26,11 +26,21 @@ export class XmlSyntaxError extends Error {
 export interface ParseXmlOptions {
   /** Deepest element nesting accepted (guards against pathological documents). */
   maxDepth?: number;
+  /**
+   * Most characters of text kept per element; the rest is read (well-formedness is still checked) but
+   * dropped. For reading the header of a large document (a CDA with an embedded PDF) without building
+   * its body's text. Default: no limit.
+   */
+  maxText?: number;
 }
+
+/** Bytes are decoded and fed to the parser in pieces this long: no string of the whole document is built. */
+const CHUNK_BYTES = 64 * 1024;
 
 /** What one parse builds; the handlers of a reused parser write into the current one. */
 interface TreeBuild {
   maxDepth: number;
+  maxText: number;
   stack: XmlEl[];
   /** In-scope namespace bindings of each open element (shared with the parent when it declares none). */
   scopes: Bindings[];
@@ -44,8 +54,8 @@ const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const TOP_SCOPE: Bindings = new Map([['', ''], ['xml', XML_NS], ['xmlns', XMLNS_NS]]);
 
-function newBuild(maxDepth: number): TreeBuild {
-  return { maxDepth, stack: [], scopes: [], root: undefined };
+function newBuild(maxDepth: number, maxText: number): TreeBuild {
+  return { maxDepth, maxText, stack: [], scopes: [], root: undefined };
 }
 
 /**
@@ -55,7 +65,7 @@ function newBuild(maxDepth: number): TreeBuild {
  */
 function treeParser(position: boolean) {
   const parser = new SaxesParser({ xmlns: false, position });
-  const state: { build: TreeBuild } = { build: newBuild(64) };
+  const state: { build: TreeBuild } = { build: newBuild(64, Infinity) };
   const fail = (message: string, reason?: XmlSyntaxError['reason']): never => {
     throw new XmlSyntaxError(message, parser.line, parser.column, reason);
   };
@@ -107,16 +117,17 @@ function treeParser(position: boolean) {
   });
   // Text is gathered untrimmed in `text` (usually one chunk: no array per element) and trimmed on close.
   const keepText = (t: string) => {
-    const { stack } = state.build;
+    const { stack, maxText } = state.build;
     const el = stack[stack.length - 1];
-    if (el) el.text += t;
+    if (el && el.text.length < maxText) el.text += t;
   };
   parser.on('text', keepText);
   parser.on('cdata', keepText);
   parser.on('closetag', () => {
-    const el = state.build.stack.pop()!;
-    state.build.scopes.pop();
-    el.text = el.text.trim();
+    const { stack, scopes, maxText } = state.build;
+    const el = stack.pop()!;
+    scopes.pop();
+    el.text = (el.text.length > maxText ? el.text.slice(0, maxText) : el.text).trim();
   });
   return { parser, state };
 }
@@ -128,11 +139,18 @@ function treeParser(position: boolean) {
  */
 let fast: ReturnType<typeof treeParser> | undefined;
 
-function parseWith(p: ReturnType<typeof treeParser>, text: string, maxDepth: number): XmlEl {
-  const build = newBuild(maxDepth);
+function parseWith(p: ReturnType<typeof treeParser>, input: string | Uint8Array, opts: ParseXmlOptions): XmlEl {
+  const build = newBuild(opts.maxDepth ?? 64, opts.maxText ?? Infinity);
   p.state.build = build;
   try {
-    p.parser.write(text).close();
+    if (typeof input === 'string') p.parser.write(input);
+    else {
+      // UTF-8, a byte order mark dropped, malformed sequences replaced (as Buffer#toString does).
+      const decoder = new TextDecoder();
+      for (let at = 0; at < input.length; at += CHUNK_BYTES) p.parser.write(decoder.decode(input.subarray(at, at + CHUNK_BYTES), { stream: true }));
+      p.parser.write(decoder.decode());
+    }
+    p.parser.close();
   } catch (err) {
     if (err instanceof XmlSyntaxError) throw err;
     throw new XmlSyntaxError((err as Error).message, p.parser.line, p.parser.column);
@@ -145,20 +163,19 @@ function parseWith(p: ReturnType<typeof treeParser>, text: string, maxDepth: num
  * Parses a whole XML document in one strict pass (saxes): well-formedness is checked as it goes,
  * namespaces are resolved, and a DOCTYPE is refused outright, so no entity can ever be declared, let
  * alone expanded (billion laughs, XXE). Only the five predefined entities and character references
- * are decoded. Throws XmlSyntaxError with line and column.
+ * are decoded. Throws XmlSyntaxError with line and column. Bytes are read as UTF-8, piece by piece.
  */
-export function parseXml(text: string, opts: ParseXmlOptions = {}): XmlEl {
-  const maxDepth = opts.maxDepth ?? 64;
+export function parseXml(input: string | Uint8Array, opts: ParseXmlOptions = {}): XmlEl {
   const p = fast ?? treeParser(false);
   fast = undefined; // taken: a document parsed from inside a handler would get a parser of its own
   try {
-    const root = parseWith(p, text, maxDepth);
+    const root = parseWith(p, input, opts);
     fast = p; // closed cleanly, so reset by saxes: reusable
     return root;
   } catch (err) {
     if (!(err instanceof XmlSyntaxError)) throw err;
     // The failed parser is left mid-document: dropped. A tracking parser finds the same fault with its position.
-    return parseWith(treeParser(true), text, maxDepth);
+    return parseWith(treeParser(true), input, opts);
   }
 }
 

@@ -44,7 +44,7 @@ function headerOf(bytes: Buffer, name: string): string {
 
 async function sendMdn(storeRef: MailStore, message: ReceiptOriginal, reader: string, disposition: MdnDisposition, opts: ReceiptOptions): Promise<ReceiptResult> {
   const original = rawOf(message);
-  const facts = originalFacts(await parseMime(original));
+  const facts = originalFacts(parseMime(original));
   const to = facts.notificationTo;
   if (!to) return { sent: false, reason: 'the message has no Disposition-Notification-To: no MDN was requested' };
   if (opts.deliverable && !opts.deliverable(to)) return { sent: false, reason: `Disposition-Notification-To ${to} is not a mailbox of the trust space` };
@@ -86,7 +86,7 @@ export async function sendIntegrationError(
   if (!isIntegrationErrorCode(code)) return { sent: false, reason: `integration error code ${code} is not one of 900-906` };
   const label = opts.label ?? INTEGRATION_ERRORS[code];
   const original = rawOf(message);
-  const mime = await parseMime(original);
+  const mime = parseMime(original);
   const facts = originalFacts(mime);
   const reader = (opts.reader ?? facts.to[0] ?? '').toLowerCase();
   if (!reader) return { sent: false, reason: 'no reader: the message has no To and none was given' };

@@ -338,7 +338,7 @@ function identitySummary(identity: MailIdentity): Record<string, unknown> {
 async function submitSummary(raw: Buffer, tx: Transaction, outcome: Awaited<ReturnType<typeof deliver>>, identity: MailIdentity, dsn: { ret: string | null; envid: string | null } | undefined): Promise<Record<string, unknown>> {
   // Only the top-level header is summarised: parsing it alone spares a walk through every byte of the message.
   const headerEnd = raw.indexOf('\r\n\r\n');
-  const mime = await parseMime(raw, 0, headerEnd < 0 ? raw.length : headerEnd + 4);
+  const mime = parseMime(raw, 0, headerEnd < 0 ? raw.length : headerEnd + 4);
   const h = (name: string) => decodedHeader(mime.root, name);
   return {
     transaction: tx.id,

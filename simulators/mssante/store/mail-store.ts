@@ -325,7 +325,7 @@ export class MailStore extends EventEmitter implements SandboxResource {
     found = (async () => {
       const raw = await this.raw(blob);
       if (!raw) return undefined;
-      const mime = await parseMime(raw);
+      const mime = parseMime(raw);
       this.parsedBytes += raw.length;
       return { raw, mime };
     })();

@@ -74,7 +74,7 @@ export async function validateMessage(raw: Buffer, ctx: ValidationContext = {}):
   const warning = (rule: string, message: string) => verdicts.push({ level: 'warning', rule, message });
   const info = (rule: string, message: string) => verdicts.push({ level: 'info', rule, message });
 
-  const mime = await parseMime(raw);
+  const mime = parseMime(raw);
   const root = mime.root;
   const one = (name: string): string | undefined => {
     const values = headerValues(root, name);

@@ -58,6 +58,9 @@ export interface XdmReport {
   subsets: string[];
 }
 
+/** Longest text kept per CDA element: the header fields read here (title, ids) are far shorter. */
+const CDA_HEADER_TEXT = 4096;
+
 const CX = /^([^^&]+)\^\^\^&([0-9]+(?:\.[0-9]+)*)&ISO(?:\^([A-Z]+))?$/;
 
 export function parseCx(value: string, source: string): PatientId | undefined {
@@ -97,10 +100,6 @@ function externalId(el: XmlEl, scheme: string): string | undefined {
   return el.children.find((c) => c.name === 'ExternalIdentifier' && c.attrs.identificationScheme === scheme)?.attrs.value;
 }
 
-function decodeXml(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').replace(/^\uFEFF/, '');
-}
-
 function unsafeName(name: string): boolean {
   return name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name) || name.split(/[\\/]/).includes('..');
 }
@@ -136,7 +135,7 @@ export function validateXdm(zip: Uint8Array, label: string, limits: ZipLimits = 
     if (metaPath !== metaPath.toUpperCase()) warning('mss.xdm.layout.case', `${label}: ${metaPath} is not upper-case (ISO 9660 names: IHE_XDM/SUBSET01/METADATA.XML)`);
     let root: XmlEl;
     try {
-      root = parseXml(decodeXml(entries.get(metaPath)!));
+      root = parseXml(entries.get(metaPath)!);
     } catch (err) {
       if (err instanceof XmlSyntaxError && err.reason === 'doctype') error('mss.xdm.metadata.doctype', `${label}: ${metaPath} declares a DOCTYPE (refused: no DTD or entity is accepted)`);
       else if (err instanceof XmlSyntaxError) error('mss.xdm.metadata.xml', `${label}: ${metaPath} is not well-formed XML (line ${err.line}, column ${err.column}: ${err.message})`);
@@ -206,7 +205,8 @@ export function validateXdm(zip: Uint8Array, label: string, limits: ZipLimits = 
 function readCda(bytes: Uint8Array, doc: XdmDocument, label: string, verdicts: Verdict[]): void {
   let root: XmlEl;
   try {
-    root = parseXml(decodeXml(bytes));
+    // Only the header is read: the body's text (an embedded PDF, often most of the bytes) is not kept.
+    root = parseXml(bytes, { maxText: CDA_HEADER_TEXT });
   } catch (err) {
     const reason = err instanceof XmlSyntaxError && err.reason === 'doctype' ? 'declares a DOCTYPE (refused)' : `is not well-formed XML (${(err as Error).message})`;
     verdicts.push({ level: 'error', rule: 'mss.cda.xml', message: `${label}: ${doc.path} ${reason}` });

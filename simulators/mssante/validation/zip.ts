@@ -104,7 +104,8 @@ function entryBytes(data: Uint8Array, view: DataView, e: CentralEntry): Uint8Arr
   if (e.compression === 0) return raw.subarray(0, e.size);
   if (e.size === 0) return new Uint8Array(0);
   try {
-    return inflateRawSync(raw, { maxOutputLength: e.size, finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    // One output buffer of the declared size (+1, so that zlib sees the end without a second buffer).
+    return inflateRawSync(raw, { maxOutputLength: e.size, chunkSize: Math.max(64, e.size + 1), finishFlush: zlibConstants.Z_SYNC_FLUSH });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Malformed(`${e.name} inflates to more than the ${e.size} bytes its directory entry declares`);
     throw new Malformed(`data of ${e.name} does not inflate (${(err as Error).message})`);
