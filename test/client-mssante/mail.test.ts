@@ -50,7 +50,7 @@ describe('MSSanté client over SMTP and IMAP', () => {
 
   /** What we sent passes the operator's content validation (segur-sim's validator, strict rules) without errors. */
   async function expectConformant(m: ReceivedMessage): Promise<void> {
-    const report = await validateMessage(Buffer.from(m.raw), { recipients: m.to.map((address) => ({ address, type: address.endsWith(SEGUR_SIM_CITIZEN_DOMAIN) ? 'PAT' : 'PER' })) });
+    const report = validateMessage(Buffer.from(m.raw), { recipients: m.to.map((address) => ({ address, type: address.endsWith(SEGUR_SIM_CITIZEN_DOMAIN) ? 'PAT' : 'PER' })) });
     expect(report.verdicts.filter((v) => v.level !== 'info')).toEqual([]);
     expect(report.healthDocument).toBe(true);
   }

@@ -87,7 +87,7 @@ describe('simulated correspondents', () => {
     expect(zip.documents[0]!.metadata.uniqueId).toBe(v.document.uniqueId);
     expect(zip.submissionSet?.intendedRecipients.join(' ')).toContain(practice);
 
-    const report = await validateMessage(Buffer.from(m.source), { recipients: [{ address: practice, type: 'PER' }] });
+    const report = validateMessage(Buffer.from(m.source), { recipients: [{ address: practice, type: 'PER' }] });
     expect(report.verdicts.filter((x) => x.level === 'error')).toEqual([]);
     expect(report.healthDocument).toBe(true);
     expect(report.patient).toBe(patient.ins!.matricule);
@@ -124,7 +124,7 @@ describe('simulated correspondents', () => {
     const dx = readXdm(d.zip!);
     expect(dx.documents[0]!.action).toBe(XDM_ACTION_DELETE);
     expect(dx.documents[0]!.metadata.uniqueId).toBe(repl.json.document.uniqueId);
-    const report = await validateMessage(Buffer.from(d.source), { recipients: [{ address: practice, type: 'PER' }] });
+    const report = validateMessage(Buffer.from(d.source), { recipients: [{ address: practice, type: 'PER' }] });
     expect(report.verdicts.filter((x) => x.level === 'error')).toEqual([]);
 
     const view = (await (await fetch(`${th.http}/_admin/sandboxes/${SB}/mssante/correspondents`)).json()) as { documents: { uniqueId: string; state: string }[] };

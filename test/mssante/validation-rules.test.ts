@@ -25,7 +25,7 @@ describe('MSSanté content validation', () => {
   });
 
   it('leaves plain mail between professionals alone (only a warning when X-MSS-NIL is missing)', async () => {
-    const r = await validateMessage(await compose({ from: FROM, to: TO, subject: 'Bonjour', text: 'x' }));
+    const r = validateMessage(await compose({ from: FROM, to: TO, subject: 'Bonjour', text: 'x' }));
     expect(r.healthDocument).toBe(false);
     expect(r.verdicts).toEqual([expect.objectContaining({ level: 'warning', rule: 'mss.header.nil' })]);
     expect(refusalFor(r.verdicts)).toBeUndefined();
@@ -60,7 +60,7 @@ describe('MSSanté content validation', () => {
     if (rule === 'mss.xdm.count') {
       const opts = documentMail(INS, { from: FROM, to: TO });
       (opts.attachments as unknown[]).push({ filename: 'ihe_xdm.ZIP', content: Buffer.from(buildXdm(INS)), contentType: 'application/zip' });
-      r = await validateMessage(await compose(opts));
+      r = validateMessage(await compose(opts));
     } else r = await check(spec);
     expect(errorRules(r)).toContain(rule);
     const refusal = refusalFor(r.verdicts)!;
@@ -77,16 +77,16 @@ describe('MSSanté content validation', () => {
   it('accepts the [KO Intégration système !][90x] subject of a standard error mail, and leaves multipart/report receipts alone', async () => {
     expect(errorRules(await check({ subject: '[KO Intégration système !][902] XDM/1.0/DDM+CR consultation CORSE FIGATELLIX 12/10/1988' }))).toEqual([]);
     const mdn = Buffer.from('From: a@b.test\r\nTo: c@d.test\r\nSubject: XDM/1.0/DDM+x\r\nX-MSS-NIL: N1\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nlu\r\n--b--\r\n');
-    const r = await validateMessage(mdn);
+    const r = validateMessage(mdn);
     expect(r.receipt).toBe(true);
     expect(errorRules(r)).toEqual([]);
   });
 
   it('checks a Mon espace santé recipient against the patient of the document', async () => {
     const raw = await compose(documentMail(INS, { from: FROM, to: `${OTHER}@patient.simu.mssante.test` }));
-    const r = await validateMessage(raw, { recipients: [{ address: `${OTHER}@patient.simu.mssante.test`, type: 'PAT' }] });
+    const r = validateMessage(raw, { recipients: [{ address: `${OTHER}@patient.simu.mssante.test`, type: 'PAT' }] });
     expect(errorRules(r)).toEqual(['mss.patient.recipient']);
-    const ok = await validateMessage(raw, { recipients: [{ address: `${INS}@patient.simu.mssante.test`, type: 'PAT' }] });
+    const ok = validateMessage(raw, { recipients: [{ address: `${INS}@patient.simu.mssante.test`, type: 'PAT' }] });
     expect(errorRules(ok)).toEqual([]);
   });
 

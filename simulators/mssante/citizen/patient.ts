@@ -181,7 +181,7 @@ async function sendAsPatient(host: HostContext, sandbox: Sandbox, box: PatientBo
   if (answering?.messageId) headers.push(['In-Reply-To', answering.messageId], ['References', `${answering.references ? `${answering.references} ` : ''}${answering.messageId}`]);
   const raw = compose({ from: { address: box.address, name: `${box.patient.firstName} ${box.patient.birthName}` }, to: [to], subject, date: now, messageId, headers, text: input.text, attachments });
   if (raw.length > MES_MAX_MESSAGE_BYTES) refuse(MES_REFUSALS.tooBig, `${raw.length} bytes`);
-  const screening = await screenSubmission(raw, { mode: host.config.mode, recipients: [{ address: to, type: directory.get(to)?.type }] });
+  const screening = screenSubmission(raw, { mode: host.config.mode, recipients: [{ address: to, type: directory.get(to)?.type }] });
   if (screening.refusal) throw new CitizenError(422, 'RefusedByValidation', `the operator refused the message: ${screening.refusal.code} ${screening.refusal.enhanced} ${screening.refusal.text}`);
   const transaction = randomBytes(5).toString('hex').toUpperCase();
   const delivery: DeliveryInput = {

@@ -172,7 +172,7 @@ export async function sendCorrespondentResult(host: HostContext, sandbox: Sandbo
   const raw = compose({ from: { address: corr.address, name: corr.label }, to: [to], subject, date: now, messageId, headers, text: body.join('\n'), attachments });
 
   // The operator's content validation, as at the SMTP DATA stage (validation/README.md).
-  const screening = await screenSubmission(raw, { mode: host.config.mode, recipients: [{ address: to, type: directory.get(to)?.type }] });
+  const screening = screenSubmission(raw, { mode: host.config.mode, recipients: [{ address: to, type: directory.get(to)?.type }] });
   if (screening.refusal) {
     sandbox.journal.add({ sandbox: sandbox.id, service: MSSANTE_SERVICE_ID, operation: 'correspondents.send', transport: 'internal', startedAt, endedAt: host.clock.now(), request: { method: 'SEND', headers: { 'mail-from': corr.address, 'rcpt-to': to }, body: raw }, response: { status: screening.refusal.code, headers: { reply: `${screening.refusal.enhanced} ${screening.refusal.text}` } }, summary: { correspondent: fromId, action, validation: screening.validation }, verdicts: screening.verdicts });
     throw new CorrespondentError(422, 'RefusedByValidation', `the operator refused the correspondent's message: ${screening.refusal.code} ${screening.refusal.enhanced} ${screening.refusal.text}`);

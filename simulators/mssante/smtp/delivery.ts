@@ -123,8 +123,8 @@ export interface Screening {
  * with an error verdict (the caller answers `refusal` and delivers nothing); `lenient` delivers, and the
  * verdicts go into the transaction's journal entry either way. Never throws on bad content.
  */
-export async function screenSubmission(raw: Buffer, ctx: { mode: 'strict' | 'lenient'; recipients?: { address: string; type?: string }[] }): Promise<Screening> {
-  const report = await validateMessage(raw, { recipients: ctx.recipients });
+export function screenSubmission(raw: Buffer, ctx: { mode: 'strict' | 'lenient'; recipients?: { address: string; type?: string }[] }): Screening {
+  const report = validateMessage(raw, { recipients: ctx.recipients });
   const errors = report.verdicts.filter((v) => v.level === 'error').length;
   const validation = {
     healthDocument: report.healthDocument,

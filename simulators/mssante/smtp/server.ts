@@ -249,10 +249,10 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
             }
           }
           // Content validation (validation/README.md): strict refuses as an operator would, lenient reports.
-          const screening = await screenSubmission(raw, { mode: host.config.mode, recipients: tx.recipients.map((r) => ({ address: r.address, type: directory.get(r.address)?.type })) });
+          const screening = screenSubmission(raw, { mode: host.config.mode, recipients: tx.recipients.map((r) => ({ address: r.address, type: directory.get(r.address)?.type })) });
           if (screening.refusal) {
             const { code, enhanced, text } = screening.refusal;
-            const refused = await submitSummary(raw, tx, { results: [], stored: raw }, identity, session.envelope.dsn);
+            const refused = submitSummary(raw, tx, { results: [], stored: raw }, identity, session.envelope.dsn);
             state.exchange.journal({ operation: op, request: { command: 'DATA', headers, body: raw }, response: { status: code, text: `${enhanced} ${text}` }, summary: { ...refused, validation: screening.validation }, verdicts: screening.verdicts });
             return callback(smtpError(code, enhanced, text));
           }
@@ -268,7 +268,7 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
             client: { helo: session.hostNameAppearsAs || session.clientHostname, address: session.remoteAddress, login: identity.mailbox.address, tls: session.tlsOptions ? `${session.tlsOptions.standardName ?? session.tlsOptions.name}` : undefined },
             arrival: new Date(host.clock.now()),
           });
-          const summary = await submitSummary(raw, tx, outcome, identity, dsnArgs);
+          const summary = submitSummary(raw, tx, outcome, identity, dsnArgs);
           state.exchange.journal({ operation: op, request: { command: 'DATA', headers, body: raw }, response: { status: 250, text: `2.0.0 Ok: queued as ${tx.id}` }, summary: { ...summary, validation: screening.validation }, verdicts: screening.verdicts });
           callback(null, `Ok: queued as ${tx.id}`);
         })().catch((err) => callback(internal(host, err)));
@@ -335,7 +335,7 @@ function identitySummary(identity: MailIdentity): Record<string, unknown> {
   return { mailbox: identity.mailbox.address, mailboxType: identity.mailbox.type, method: identity.method, mode: identity.mode, idNat: identity.idNat, role: identity.role, sandbox: identity.sandbox.id };
 }
 
-async function submitSummary(raw: Buffer, tx: Transaction, outcome: Awaited<ReturnType<typeof deliver>>, identity: MailIdentity, dsn: { ret: string | null; envid: string | null } | undefined): Promise<Record<string, unknown>> {
+function submitSummary(raw: Buffer, tx: Transaction, outcome: Awaited<ReturnType<typeof deliver>>, identity: MailIdentity, dsn: { ret: string | null; envid: string | null } | undefined): Record<string, unknown> {
   // Only the top-level header is summarised: parsing it alone spares a walk through every byte of the message.
   const headerEnd = raw.indexOf('\r\n\r\n');
   const mime = parseMime(raw, 0, headerEnd < 0 ? raw.length : headerEnd + 4);

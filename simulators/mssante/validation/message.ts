@@ -68,7 +68,7 @@ const NIL_FORMAT = /^[\x21-\x7e]{1,64}$/;
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const BIRTH_DATE = /^(\d{2})\/(\d{2})\/(\d{4})$/;
 
-export async function validateMessage(raw: Buffer, ctx: ValidationContext = {}): Promise<ValidationReport> {
+export function validateMessage(raw: Buffer, ctx: ValidationContext = {}): ValidationReport {
   const verdicts: Verdict[] = [];
   const error = (rule: string, message: string) => verdicts.push({ level: 'error', rule, message });
   const warning = (rule: string, message: string) => verdicts.push({ level: 'warning', rule, message });
