@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Decision, RequestFacts } from '../../scenarios/engine/types.js';
 import type { HostContext } from '../core/host-context.js';
-import type { JournalRecord, Verdict } from '../core/journal/journal.js';
+import type { JournalBody, JournalRecord, Verdict } from '../core/journal/journal.js';
 import { DEFAULT_SANDBOX, type Sandbox } from '../core/sandbox.js';
 import { MSSANTE_SERVICE_ID } from './constants.js';
 
@@ -46,8 +46,8 @@ export interface TcpOperation {
 
 export interface TcpJournalInput {
   operation: TcpOperation | string;
-  request: { command?: string; headers?: Record<string, string>; body?: Uint8Array | string };
-  response: { status?: number; text?: string; body?: Uint8Array | string };
+  request: { command?: string; headers?: Record<string, string>; body?: JournalBody };
+  response: { status?: number; text?: string; body?: JournalBody };
   summary?: Record<string, unknown>;
   verdicts?: Verdict[];
   error?: string;

@@ -61,6 +61,22 @@ describe('SMTP submission', () => {
     t.close();
   });
 
+  it('journals DATA cut in the entry and whole on demand, read back from the mailbox it was delivered to', async () => {
+    const t = smtpTransport(th, { user: `${aliceBox}+${SB}`, accessToken: aliceToken });
+    const lines = Array.from({ length: 2000 }, (_, i) => `ligne ${i} du compte rendu, accentuée`);
+    const raw = Buffer.from([`From: <${aliceBox}>`, `To: <${bobBox}>`, 'Subject: gros message', 'Message-ID: <gros-1@lgc.test>', 'Date: Mon, 02 Nov 2026 10:00:00 +0100', 'X-MSS-NIL: NIL-TEST-2', 'Content-Type: text/plain; charset=utf-8', '', ...lines, ''].join('\r\n'));
+    const info = await t.sendMail({ envelope: { from: aliceBox, to: [bobBox] }, raw });
+    expect(info.response).toMatch(/^250 /);
+    t.close();
+    const data = (await th.admin.journal(SB, { service: 'mssante', operation: 'smtp.data' })).entries.at(-1)!;
+    expect(data.summary).toMatchObject({ subject: 'gros message' });
+    expect(data.request.body).toMatchObject({ size: raw.length, truncated: true, spilled: true });
+    expect(data.request.body.text).toBe(raw.subarray(0, 64 * 1024).toString('utf8'));
+    const whole = await fetch(`${th.http}/_admin/sandboxes/${SB}/journal/entries/${data.id}/request`);
+    expect(whole.status).toBe(200);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(raw)).toBe(true);
+  });
+
   it('refuses a wrong token with the XOAUTH2 JSON challenge then 535 5.7.8', async () => {
     const t = smtpTransport(th, { user: `${aliceBox}+${SB}`, accessToken: 'not-a-token' });
     const err = (await t.sendMail({ from: aliceBox, to: bobBox, text: 'x' }).catch((e: unknown) => e)) as { responseCode?: number; response?: string };

@@ -95,12 +95,12 @@ export function registerJournalRoutes(app: HostApp, host: HostContext): void {
   );
 
   app.get('/_admin/sandboxes/:id/journal/entries/:entry/:part', (c) =>
-    admin(() => {
+    admin(async () => {
       const part = c.req.param('part');
       if (part !== 'request' && part !== 'response') throw new AdminError(400, 'InvalidPath', 'part must be "request" or "response"');
       const journal = host.sandboxes.mustGet(c.req.param('id')).journal;
       const entry = journal.get(c.req.param('entry'));
-      const body = journal.body(c.req.param('entry'), part);
+      const body = await journal.body(c.req.param('entry'), part);
       if (!entry || !body) throw new AdminError(404, 'UnknownBody', 'no such entry, or its body was released to keep the journal within journal.maxBodyMemory');
       return c.body(new Uint8Array(body), 200, { 'content-type': entry[part].body.contentType ?? 'application/octet-stream' });
     }),

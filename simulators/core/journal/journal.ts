@@ -1,7 +1,9 @@
 import type { Decision } from '../../../scenarios/engine/types.js';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { captureBody, type BodyCapture } from './body.js';
+import { captureBody, StoredBody, type BodyCapture } from './body.js';
 import { flatHeaders, type PackedHeaders } from './capture.js';
+
+export { StoredBody } from './body.js';
 
 export type Transport = 'http' | 'https' | 'smtp' | 'imap' | 'internal';
 
@@ -49,14 +51,17 @@ export interface JournalRecord {
   startedAt: number;
   endedAt: number;
   /** Node's header objects are accepted as they are and flattened only when the entry is read. */
-  request: { method?: string; url?: string; headers: RawHeaders; body?: Uint8Array | string };
-  response: { status?: number; headers: RawHeaders; body?: Uint8Array | string };
+  request: { method?: string; url?: string; headers: RawHeaders; body?: JournalBody };
+  response: { status?: number; headers: RawHeaders; body?: JournalBody };
   summary?: Record<string, unknown>;
   verdicts?: Verdict[];
   decision?: Decision;
   client?: JournalEntry['client'];
   error?: string;
 }
+
+/** A body as recorded: held by reference, or (`StoredBody`) a head copy and a way to read the whole back. */
+export type JournalBody = Uint8Array | string | StoredBody;
 
 /** Node's header objects, its raw [name, value, ...] list, or headers packed by `packHeaders`. */
 export type RawHeaders = PackedHeaders | IncomingHttpHeaders | OutgoingHttpHeaders | Record<string, string> | readonly string[];
@@ -119,6 +124,7 @@ export class Journal {
   constructor(private readonly opts: JournalOptions) {}
 
   add(record: JournalRecord): void {
+    for (const body of [record.request.body, record.response.body]) if (body instanceof StoredBody) body.keepHead(this.opts.maxBodyBytes);
     const seq = ++this.seq;
     const item: Stored = { seq, id: '', record, bodyBytes: memoryOf(record.request.body) + memoryOf(record.response.body) };
     this.stored.push(item);
@@ -161,11 +167,15 @@ export class Journal {
     return item && this.view(item);
   }
 
-  /** The whole body of an entry, even when the entry shows it cut; undefined once dropped. */
-  body(id: string, part: 'request' | 'response'): Buffer | undefined {
+  /** The whole body of an entry, even when the entry shows it cut; undefined once dropped (or gone from its store). */
+  async body(id: string, part: 'request' | 'response'): Promise<Buffer | undefined> {
     const item = this.live().find((e) => idOf(e) === id);
     if (!item || item[part === 'request' ? 'requestDropped' : 'responseDropped'] !== undefined) return undefined;
     const body = item.record[part].body;
+    if (body instanceof StoredBody) {
+      const whole = await body.load();
+      return whole && Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
+    }
     return body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
   }
 
@@ -251,10 +261,10 @@ function idOf(item: Stored): string {
 }
 
 /** Memory a body holds (a string's length: V8 keeps Latin-1 text one byte per character). */
-function memoryOf(body: Uint8Array | string | undefined): number {
-  return body === undefined ? 0 : typeof body === 'string' ? body.length : body.byteLength;
+function memoryOf(body: JournalBody | undefined): number {
+  return body === undefined ? 0 : typeof body === 'string' ? body.length : body instanceof StoredBody ? body.head.length : body.byteLength;
 }
 
-function byteLength(body: Uint8Array | string): number {
-  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+function byteLength(body: JournalBody): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body instanceof StoredBody ? body.size : body.byteLength;
 }

@@ -44,6 +44,11 @@ export interface DeliveryOutcome {
   dsn?: { to: string; uid: number; kind: 'failure' | 'success' };
   /** The message as stored (with the trace headers the operator added). */
   stored: Buffer;
+  /**
+   * Where the message as received can be read back, when it was delivered: the blob of `stored`, and the
+   * offset of the received bytes in it (absent when headers had to be inserted inside the header block).
+   */
+  copy?: { blob: string; offset?: number };
 }
 
 /** Adds what a submission + final-delivery server adds: Return-Path, Received, and a missing Message-ID / Date (RFC 6409 §8). */
@@ -72,6 +77,7 @@ export async function deliver(input: DeliveryInput): Promise<DeliveryOutcome> {
   const stored = traceHeaders(input.raw, input);
   const results: DeliveryResult[] = [];
   const report: DsnRecipient[] = [];
+  let copy: DeliveryOutcome['copy'];
   for (const r of input.recipients) {
     const notify = (r.notify ?? []).map((n) => n.toUpperCase());
     if (r.bounce) {
@@ -85,6 +91,10 @@ export async function deliver(input: DeliveryInput): Promise<DeliveryOutcome> {
       meta: { source: 'smtp', mailFrom: input.mailFrom, rcptTo: r.address, dsn: { ...input.envelopeDsn, notify: r.notify, orcpt: r.orcpt }, transaction: input.transaction },
     });
     results.push({ address: r.address, status: 'delivered', uid: added.uid });
+    if (!copy) {
+      const offset = stored.length - input.raw.length;
+      copy = { blob: added.blob, ...(stored.subarray(offset).equals(input.raw) ? { offset } : {}) };
+    }
     if (notify.includes('SUCCESS')) report.push({ address: r.address, orcpt: r.orcpt, action: 'delivered', status: '2.0.0', diagnostic: '250 2.0.0 delivered to mailbox' });
   }
   let dsn: DeliveryOutcome['dsn'];
@@ -96,7 +106,7 @@ export async function deliver(input: DeliveryInput): Promise<DeliveryOutcome> {
     });
     dsn = { to: input.mailFrom, uid: added.uid, kind: failed.length ? 'failure' : 'success' };
   }
-  return { results, dsn, stored };
+  return { results, dsn, stored, ...(copy ? { copy } : {}) };
 }
 
 function withDsnTrace(bytes: Buffer, to: string): Buffer {

@@ -12,10 +12,11 @@ import { authenticateCertificate, authenticatePassword, authenticateToken, maySe
 import { MES_MAX_MESSAGE_BYTES, OPERATOR_HOSTNAME, type MssanteSettings } from '../constants.js';
 import { domainOf, normalizeAddress } from '../directory.js';
 import { decodedHeader, parseMime } from '../mime/message.js';
-import { mailStore } from '../store/mail-store.js';
+import { StoredBody, type JournalBody } from '../../core/journal/journal.js';
+import { mailStore, type MailStore } from '../store/mail-store.js';
 import { MAILBOX_FULL_OUTCOME, TcpExchange, type MailboxFullParams, type TcpOperation } from '../tcp-exchange.js';
 import { mailTls, verifyClientCert, type MailClientCert } from '../tls.js';
-import { deliver, screenSubmission, type PlannedRecipient } from './delivery.js';
+import { deliver, screenSubmission, type DeliveryOutcome, type PlannedRecipient } from './delivery.js';
 import { installEnhancedCodes, smtpError } from './replies.js';
 
 export const SMTP_REPLY_OUTCOME = 'mssante.smtp-reply';
@@ -269,7 +270,7 @@ export function createSmtpServer(host: HostContext, settings: MssanteSettings, a
             arrival: new Date(host.clock.now()),
           });
           const summary = submitSummary(raw, tx, outcome, identity, dsnArgs);
-          state.exchange.journal({ operation: op, request: { command: 'DATA', headers, body: raw }, response: { status: 250, text: `2.0.0 Ok: queued as ${tx.id}` }, summary: { ...summary, validation: screening.validation }, verdicts: screening.verdicts });
+          state.exchange.journal({ operation: op, request: { command: 'DATA', headers, body: receivedBody(store, raw, outcome.copy) }, response: { status: 250, text: `2.0.0 Ok: queued as ${tx.id}` }, summary: { ...summary, validation: screening.validation }, verdicts: screening.verdicts });
           callback(null, `Ok: queued as ${tx.id}`);
         })().catch((err) => callback(internal(host, err)));
       });
@@ -354,6 +355,13 @@ function submitSummary(raw: Buffer, tx: Transaction, outcome: Awaited<ReturnType
     dsn: { ret: dsn?.ret ?? null, envid: dsn?.envid ?? null, notify: Object.fromEntries(tx.recipients.map((r) => [r.address, r.notify ?? null])) },
     ...(outcome.dsn ? { report: outcome.dsn } : {}),
   };
+}
+
+/** The DATA bytes for the journal: read back from the mail store once delivered, so no second copy is held. */
+function receivedBody(store: MailStore, raw: Buffer, copy: DeliveryOutcome['copy']): JournalBody {
+  if (copy?.offset === undefined) return raw;
+  const { blob, offset } = copy;
+  return new StoredBody(raw, async () => (await store.raw(blob))?.subarray(offset));
 }
 
 function formatArgs(args: SMTPServerAddress['args']): string {

@@ -261,7 +261,7 @@ export class MailStore extends EventEmitter implements SandboxResource {
   // ---- messages -------------------------------------------------------------------------------
 
   /** Stores a message in a folder (delivery, APPEND, DSN). */
-  async addMessage(address: string, folderName: string, raw: Buffer, opts: { flags?: Iterable<string>; internalDate?: number; meta?: DeliveryMeta } = {}): Promise<{ uid: number; uidValidity: number }> {
+  async addMessage(address: string, folderName: string, raw: Buffer, opts: { flags?: Iterable<string>; internalDate?: number; meta?: DeliveryMeta } = {}): Promise<{ uid: number; uidValidity: number; blob: string }> {
     const key = folderKey(folderName);
     const folder = (await this.account(address)).folders.get(key);
     if (!folder) throw new MailStoreError('TRYCREATE', `no mailbox ${folderName}`);
@@ -269,7 +269,7 @@ export class MailStore extends EventEmitter implements SandboxResource {
     const uid = folder.uidNext;
     await this.record({ e: 'add', a: address, f: key, u: uid, b: blob, s: raw.length, d: opts.internalDate ?? this.clock.now(), fl: [...(opts.flags ?? [])].map(canonicalFlag), m: opts.meta });
     this.changed(address, key);
-    return { uid, uidValidity: folder.uidValidity };
+    return { uid, uidValidity: folder.uidValidity, blob };
   }
 
   /** Replaces the flags of some messages (`changes`: uid → new flag set). */
