@@ -251,6 +251,18 @@ describe('MIME splitting', () => {
     });
   });
 
+  it('stops splitting at 5000 parts and 64 levels of nesting, leaving the rest opaque', () => {
+    const many = parseMime(b(`Content-Type: multipart/mixed; boundary=B\r\n\r\n${'--B\r\n\r\nz\r\n'.repeat(6000)}--B--\r\n`));
+    expect(many.root.children.length).toBe(4999);
+    let deep = '';
+    for (let i = 0; i < 100; i++) deep += `--D${i}\r\nContent-Type: multipart/mixed; boundary=D${i + 1}\r\n\r\n`;
+    let part = parseMime(b(`Content-Type: multipart/mixed; boundary=D0\r\n\r\n${deep}`)).root;
+    let depth = 0;
+    while (part.children[0]) [part, depth] = [part.children[0], depth + 1];
+    expect(depth).toBe(64);
+    expect(part.contentType.value).toBe('multipart/mixed');
+  });
+
   it('ends an unclosed multipart at the end of the message, and a part with no header at its first line', () => {
     const raw = b('Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n\r\nsans en-tête\r\n--B\r\nContent-Type: text/csv\r\n\r\na;b\r\n');
     expect(tree(raw)).toMatchObject({ children: [{ type: 'text/plain', body: 'sans en-tête' }, { type: 'text/csv', body: 'a;b\r\n' }] });

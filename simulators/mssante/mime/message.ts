@@ -108,16 +108,18 @@ function headerEnd(raw: Buffer, start: number, end: number): number {
  */
 function multipartBodies(raw: Buffer, from: number, to: number, delimiter: Buffer): [number, number][] {
   const bodies: [number, number][] = [];
+  // Searched within the multipart only: a nested part's boundary is never looked for through the rest of the message.
+  const area = raw.subarray(0, to);
   let open = -1;
-  let i = raw.indexOf(delimiter, from);
-  while (i >= 0 && i + delimiter.length <= to) {
+  let i = area.indexOf(delimiter, from);
+  while (i >= 0 && bodies.length < MAX_PARTS) {
     const line = delimiterLine(raw, i, from, to, delimiter.length);
     if (line) {
       if (open >= 0) bodies.push([open, lineEndBefore(raw, i, open)]);
       if (line.close) return bodies;
       open = line.next;
     }
-    i = raw.indexOf(delimiter, i + 1);
+    i = area.indexOf(delimiter, i + 1);
   }
   if (open >= 0) bodies.push([open, to]);
   return bodies;
